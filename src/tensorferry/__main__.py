@@ -1,0 +1,5 @@
+import sys
+
+from tensorferry.cli import main
+
+sys.exit(main())

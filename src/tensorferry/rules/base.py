@@ -1,0 +1,99 @@
+"""The rule API: one class per rule, documentation as structured fields.
+
+A rule module lives in ``tensorferry/rules/`` and its fixtures in ``fixtures/<CODE>/``; the
+registry (``tensorferry.rules.all_rules``) finds both by itself. Rule modules must not import
+libcst, torch or numpy at module level: the registry is loaded by the flake8 plugin in every
+worker, before any file is known to need parsing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tensorferry.analysis import Analysis
+    from tensorferry.context import Context
+
+FixAvailability = Literal["always", "sometimes", "never"]
+
+
+@dataclass(frozen=True)
+class RuleDocs:
+    """ruff-style rule documentation. Markdown in every field."""
+
+    what: str
+    why: str
+    example: str
+    use_instead: str
+    fix_safety: str
+    references: tuple[str, ...] = ()
+    known_limits: str = ""
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and implement :meth:`check`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    docs: ClassVar[RuleDocs]
+    fix_availability: ClassVar[FixAvailability] = "never"
+    # Default applicability of the fix when one is offered ("safe" or "unsafe").
+    fix_applicability: ClassVar[str | None] = None
+    # Cheap text tokens: a file that contains none of them cannot trigger the rule.
+    triggers: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, analysis: "Analysis", ctx: "Context") -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def url(cls) -> str:
+        from tensorferry.diagnostics import DOCS_BASE_URL
+
+        return f"{DOCS_BASE_URL}{cls.code}-{cls.name}/"
+
+    @classmethod
+    def markdown(cls) -> str:
+        """The rule page body (used by docs, ``explain`` and SARIF)."""
+        d = cls.docs
+        parts = [
+            f"# {cls.code} {cls.name}",
+            "",
+            f"*Fix is {cls.fix_availability} available"
+            + (f" ({cls.fix_applicability})" if cls.fix_applicability else "")
+            + ".*",
+            "",
+            "## What it does",
+            d.what.strip(),
+            "",
+            "## Why is this bad?",
+            d.why.strip(),
+            "",
+            "## Example",
+            "```python",
+            d.example.strip("\n"),
+            "```",
+            "",
+            "## Use instead",
+            "```python",
+            d.use_instead.strip("\n"),
+            "```",
+            "",
+            "## Fix safety",
+            d.fix_safety.strip(),
+        ]
+        if d.known_limits:
+            parts += ["", "## Known limits", d.known_limits.strip()]
+        if d.references:
+            parts += ["", "## References"]
+            parts += [f"- {r}" for r in d.references]
+        return "\n".join(parts) + "\n"
+
+
+@dataclass
+class RuleSet:
+    rules: list[type[Rule]] = field(default_factory=list)
+
+    def by_code(self) -> dict[str, type[Rule]]:
+        return {r.code: r for r in self.rules}
