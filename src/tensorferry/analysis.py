@@ -1101,13 +1101,14 @@ class Analyzer:
             flags = base.flags - {"param", "via_data"}
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+            maybe0d = frozenset()
             if base.kind == NDARRAY and all(
                     isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
                     and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
-                flags = flags | {"maybe0d"}  # `a[i]` of a 1-d array is a numpy scalar
+                maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags)
-            return base.with_(buf=new_buf(), flags=frozenset(), dtype=base.dtype)
+                return base.with_(flags=flags | maybe0d)
+            return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1153,7 +1154,10 @@ class Analyzer:
                     (v.kind == NDARRAY and v.dtype in INT_DTYPES | {"float64"}) or v.kind in (INT, FLOAT)
                     for v in (left, right)):
                 dtype = "float64"
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            zerod = all("maybe0d" in v.flags for v in arrs) and all(
+                v.kind in (NDARRAY, INT, FLOAT, BOOL) for v in (left, right))
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if zerod else frozenset())
         for seq in (LIST, TUPLE):
             if (isinstance(op, cst.Add) and left.kind == seq and right.kind == seq) or (
                     isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):

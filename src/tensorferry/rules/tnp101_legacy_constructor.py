@@ -50,8 +50,9 @@ constructors to `torch.as_tensor(x, dtype=torch.<their dtype>)` (plus `device="c
 `torch.cuda.*Tensor`). This is exactly equivalent: same dtype, same aliasing of float32
 arrays and their views, same errors and warnings, and it follows `torch.set_default_dtype`
 (verified field by field on 29 inputs, runtime-facts section 1). The fix is marked safe.
-No fix is offered when the argument may be an integer, a numpy scalar, a 0-d array, a
-`torch.Size` or a tensor: there the original allocates by size or aliases the tensor and
+No fix is offered when the call has keyword arguments (`device=` pointing at a GPU makes the
+legacy constructor raise, `as_tensor` would not), or when the argument may be an integer, a
+numpy scalar (`labels[i]`, `a.sum()`), a 0-d array, a `torch.Size` or a tensor: there the original allocates by size or aliases the tensor and
 keeps its dtype, and `as_tensor` would not. Keeping the source dtype with `torch.as_tensor(x)`
 changes the dtype and is left to you.
 """,
@@ -60,8 +61,10 @@ changes the dtype and is left to you.
             "runtime-facts.md section 1 (legacy constructors)",
         ),
         known_limits="""
-An argument whose kind is unknown (a function parameter without annotation) is reported with
-both readings and no fix.
+An argument whose kind is unknown (a function parameter without annotation, a config
+attribute) is reported with both readings and no fix. Parameters annotated `int` or with an
+integer default, `len(...)`, `int(...)`, `x.shape[i]` and `x.size(d)` are integers and go to
+TNP102 instead.
 """,
     )
 
