@@ -279,3 +279,13 @@ def test_stdin_full_snippet(tmp_path):
                               "PATH": "/usr/bin:/bin"})
     assert out.returncode == 1
     assert "4 | y = torch.Tensor(labels)" in out.stdout
+
+
+def test_rules_command_shows_fix_availability_and_applicability(capsys):
+    rc, out, _ = run(capsys, "rules", "--output-format", "json")
+    rows = {r["code"]: r for r in json.loads(out)}
+    assert rows["TNP201"]["fix"] == "always" and rows["TNP201"]["applicability"] == "unsafe"
+    assert rows["TNP101"]["fix"] == "sometimes" and rows["TNP101"]["applicability"] == "safe"
+    _, out, _ = run(capsys, "rules")
+    line = next(line for line in out.splitlines() if line.startswith("TNP201"))
+    assert "fix: always (unsafe)" in line
