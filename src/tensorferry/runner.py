@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tensorferry.diagnostics import Diagnostic
@@ -19,14 +19,18 @@ class Report:
     errors: list[str] = field(default_factory=list)
     files: int = 0
     had_error: bool = False
+    # Text of sources that are not on disk (stdin), by reported name, for snippets and SARIF.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
-def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None
-              ) -> tuple[list[Diagnostic], bool]:
+def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None,
+              sources: dict[str, str] | None = None) -> tuple[list[Diagnostic], bool]:
     name = display or path
     try:
         if path == "-":
             src = decode(sys.stdin.buffer.read())
+            if sources is not None:
+                sources[name] = src.text
         else:
             src = read_source(path)
     except DecodeError as exc:
@@ -61,16 +65,21 @@ def default_jobs() -> int:
 
 def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
                 stdin_filename: str | None = None, exclude: list[str] | None = None,
-                jobs: int | None = None) -> Report:
+                jobs: int | None = None, skip: Callable[[str], bool] | None = None) -> Report:
+    """Check ``paths``. ``exclude`` globs prune the walk; ``skip(path)`` drops discovered files
+    (never a file named on the command line)."""
     report = Report()
     files, errors = discover(list(paths), exclude)
+    if skip is not None:
+        explicit = {p for p in paths if p == "-" or not os.path.isdir(p)}
+        files = [f for f in files if f in explicit or not skip(f)]
     report.errors.extend(errors)
     report.had_error = bool(errors)
     jobs = default_jobs() if not jobs or jobs < 1 else jobs
     parallel = [f for f in files if f != "-"]
     results: list[tuple[list[Diagnostic], bool]] = []
     if "-" in files:
-        results.append(check_one("-", rules, stdin_filename))
+        results.append(check_one("-", rules, stdin_filename, report.sources))
     if jobs > 1 and len(parallel) > 1:
         import concurrent.futures
         import multiprocessing
