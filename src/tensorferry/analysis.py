@@ -717,6 +717,8 @@ class Analyzer:
                 ann = self.annotation_value(p.annotation.annotation, st)
                 if ann.kind in (NDARRAY, TENSOR):
                     v = ann.with_(buf=v.buf, flags=frozenset({"param"}))
+                elif ann.kind == NNMODULE:
+                    v = ann
             st.env[name] = v
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -834,6 +836,8 @@ class Analyzer:
             return Value(kind=TENSOR, buf=new_buf())
         if q in ("numpy.ndarray", "numpy.typing.NDArray"):
             return Value(kind=NDARRAY, buf=new_buf())
+        if v.kind == CLASS and isinstance(v.info, ClassInfo) and v.info.is_module:
+            return Value(kind=NNMODULE, info=v.info)  # `model: Net` with Net an nn.Module here
         return TOP
 
     # -- expressions ---------------------------------------------------------------------------
