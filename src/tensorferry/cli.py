@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-exclude", type=_globs, metavar="GLOBS", default=[],
                        help="globs to skip in addition to `exclude`")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("--cache-dir", metavar="DIR", default=None,
+                       help="result cache folder (default: .tensorferry_cache in the project root, "
+                            "or $TENSORFERRY_CACHE_DIR)")
     check.add_argument("-j", "--jobs", type=int, default=None,
                        help="parallel processes (default: all cores; 1 = serial)")
     check.add_argument("--unsafe-fixes", action="store_const", const=True, default=None,
@@ -145,8 +148,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Folder-name globs prune the walk; every glob is then matched relative to the project root.
     prune = [g for g in excludes if "/" not in g and os.sep not in g]
     skip = (lambda path: is_excluded(path, excludes, cfg.root)) if excludes else None
+    cache_dir = None
+    if not args.no_cache:
+        from tensorferry.cache import DEFAULT_DIR
+
+        cache_dir = (args.cache_dir or os.environ.get("TENSORFERRY_CACHE_DIR")
+                     or os.path.join(str(cfg.root) if cfg.root else os.getcwd(), DEFAULT_DIR))
     report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs,
-                         exclude=prune, skip=skip)
+                         exclude=prune, skip=skip, cache_dir=cache_dir)
     diagnostics = filter_per_file_ignores(report.diagnostics, cfg.per_file_ignores, cfg.root)
     for msg in report.errors:
         print(f"error: {msg}", file=sys.stderr)
