@@ -67,7 +67,7 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr"}
+            "hasattr", "setattr", "id", "repr", "bytes"}
 
 # torch.nn classes whose instances own parameters (their outputs require grad)
 PARAMETRIC_MODULES = {
@@ -128,6 +128,9 @@ NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partitio
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
 NUMPY_RANDOM_INPLACE = {"shuffle"}
+DATASET_BASES = {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+# calls whose result is an immutable `bytes` object (a read-only buffer for np.frombuffer)
+BYTES_METHODS = {"tobytes", "read", "getvalue", "encode", "digest", "read_bytes"}
 NOT_WRITE_UNDERSCORE = {"requires_grad_", "share_memory_", "retain_grad", "record_stream",
                         "pin_memory_", "__init_subclass__"}
 
@@ -177,6 +180,7 @@ class ScopeInfo:
     name: str
     node: cst.CSTNode | None
     kind: str  # module | function | lambda | comprehension | class
+    cls: Any = None  # ClassInfo of the class a method belongs to
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,7 @@ class Analysis:
     modes: dict[int, str] = field(default_factory=dict)  # id(node) -> grad mode
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
     module_env: dict[str, Value] = field(default_factory=dict)
+    returns: list[tuple[ScopeInfo, cst.BaseExpression, Value]] = field(default_factory=list)
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
@@ -243,6 +248,7 @@ class ClassInfo:
     is_module: bool = False
     parametric: bool = False
     attrs: dict[str, Value] = field(default_factory=dict)
+    is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
 
 @dataclass
@@ -425,6 +431,7 @@ class Analyzer:
             if s.value is not None:
                 v = self.eval(s.value, st)
                 self.escape(v, s.value, "returned")
+                self.a.returns.append((self.scope, s.value, v))
             st.live = False
         elif isinstance(s, (cst.Raise,)):
             if s.exc is not None:
@@ -699,7 +706,7 @@ class Analyzer:
     def run_function(self, fn, closure: dict | None, grad: str, cls: ClassInfo | None) -> None:
         saved_scope, saved_path = self.scope, self.path
         self.scope = ScopeInfo(fn.name.value if isinstance(fn, cst.FunctionDef) else "<lambda>",
-                               fn, "function")
+                               fn, "function", cls)
         self.path = []
         env: dict[str, Value] = dict(closure) if closure else {}
         st = State(env, grad)
@@ -765,6 +772,8 @@ class Analyzer:
             if bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_module:
                 info.is_module = True
                 info.parametric |= bv.info.parametric
+            if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
+                info.is_dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
@@ -1056,6 +1065,8 @@ class Analyzer:
             if attr == "shape":
                 return Value(kind=SIZE)
             return TOP
+        if base.kind == UNKNOWN and base.flags & {"negstride", "maynegstride"} and attr == "T":
+            return base
         if base.kind == NDARRAY:
             if attr == "T":
                 return base.with_(flags=base.flags - {"param"})
@@ -1097,16 +1108,29 @@ class Analyzer:
                         negstride = True
         if base.kind in (NDARRAY, TENSOR):
             flags = base.flags - {"param", "via_data"}
+            origins = base.origins
+            if flags & {"negstride", "maynegstride"} and (negstride or any(v.kind == INT for v in idx_vals)):
+                # a second reversal or an integer index may undo the negative stride: unknown
+                flags, negstride = flags - {"negstride", "maynegstride"}, False
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+                origins = origins + (("negstride", node),)
             maybe0d = frozenset()
             if base.kind == NDARRAY and all(
                     isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
                     and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
                 maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags | maybe0d)
+                return base.with_(flags=flags | maybe0d, origins=origins)
             return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
+        if negstride and basic and base.kind == UNKNOWN and not (
+                isinstance(node.value, cst.Attribute) and node.value.attr.value in ("iloc", "loc", "iat", "at")):
+            # `x[:, ::-1]`: a multi-axis index proves an array (lists take one index), and a numpy
+            # array's view has a negative stride; `x[::-1]` may also be a reversed list
+            multi = len(node.slice) > 1 or any(isinstance(el.slice, cst.Index) and isinstance(
+                el.slice.value, cst.Ellipsis) for el in node.slice)
+            flag = "negstride" if multi else "revslice"
+            return Value(flags=frozenset({flag}), origins=((flag, node),))
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1303,6 +1327,8 @@ class Analyzer:
             return Value(kind=INT)
         if name == "float":
             return Value(kind=FLOAT)
+        if name == "bytes":
+            return Value(flags=frozenset({"bytes"}))
         if name == "str" or name == "repr":
             return Value(kind=STR)
         if name in ("bool", "isinstance", "issubclass", "hasattr"):
@@ -1580,20 +1606,37 @@ class Analyzer:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in ("frombuffer",):
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf(), flags=frozenset({"readonly"}))
+            # read-only when the buffer is immutable: a bytes literal, `bytes(...)`, `x.tobytes()`, ...
+            immutable = src.kind == STR or "bytes" in src.flags
+            dtype = dtype_kw or (self.dtype_arg(pos[1][0]) if len(pos) > 1 else "float64")
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"readonly"}) if immutable else frozenset(),
+                         origins=(("readonly", f.node),) if immutable else ())
         if rest == "broadcast_to":
             return Value(kind=NDARRAY, dtype=src.dtype, buf=src.buf if src.kind == NDARRAY else new_buf(),
-                         flags=frozenset({"readonly"}))
+                         flags=frozenset({"readonly", "broadcast"}), origins=(("readonly", f.node),))
         if rest in NUMPY_INPLACE_FUNCS and pos:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in NUMPY_VIEW_FUNCS:
+            neg = NUMPY_VIEW_FUNCS[rest]
+            if rest == "rot90":
+                k = pos[1][0] if len(pos) > 1 else (kws["k"][0] if "k" in kws else Value(kind=INT, const=1))
+                if k.kind != INT or not isinstance(k.const, int) or k.const % 4 == 0:
+                    neg = False  # k = 0 (mod 4) is `m[:]`; an unknown k may be
             if src.kind == NDARRAY:
                 flags = src.flags - {"param"}
-                if NUMPY_VIEW_FUNCS[rest]:
+                origins = src.origins
+                if rest == "reshape":
+                    flags = _reshaped(flags)
+                if neg and flags & {"negstride", "maynegstride"}:
+                    flags = flags - {"negstride", "maynegstride"}  # flipped twice: unknown
+                elif neg:
                     flags = flags | {"negstride"}
-                return src.with_(flags=flags)
-            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if NUMPY_VIEW_FUNCS[rest] else frozenset())
+                    origins = origins + (("negstride", f.node),)
+                return src.with_(flags=flags, origins=origins)
+            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if neg else frozenset(),
+                         origins=(("negstride", f.node),) if neg else ())
         if "out" in kws:
             out = kws["out"][0]
             self.write(out, f.node, None)
@@ -1616,11 +1659,16 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf())
         if rest in ("memmap", "load", "loadtxt", "genfromtxt", "fromfile"):
             flags = frozenset()
-            if rest == "memmap":
-                mode = kws.get("mode")
-                if mode is not None and mode[0].const in ("r", "c") and mode[0].const == "r":
+            if rest in ("memmap", "load"):
+                # np.memmap(filename, dtype, mode) / np.load(file, mmap_mode)
+                key, index = ("mode", 2) if rest == "memmap" else ("mmap_mode", 1)
+                mode = kws.get(key) or (pos[index] if len(pos) > index else None)
+                if mode is not None and mode[0].kind == STR and mode[0].const in ("r", "readonly"):
                     flags = frozenset({"readonly"})
-            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags)
+            if rest == "memmap" and dtype_kw is None and len(pos) > 1:
+                dtype_kw = self.dtype_arg(pos[1][0])
+            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags,
+                         origins=(("readonly", f.node),) if flags else ())
         return TOP
 
     def call_method(self, m: str, recv: Value, f: CallFact, st: State) -> Value:
@@ -1644,6 +1692,10 @@ class Analyzer:
             if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
                 pass
             return Value(kind=NONE)
+        if recv.kind == UNKNOWN and recv.flags & {"negstride", "maynegstride"} and m in NDARRAY_VIEW_METHODS - {"reshape"}:
+            return recv  # `img[:, :, ::-1].transpose(2, 0, 1)` is still a reversed view
+        if recv.kind == UNKNOWN and m in BYTES_METHODS and recv.info is None:
+            return Value(flags=frozenset({"bytes"}))  # `f.read()`, `buf.getvalue()`: bytes by convention
         if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
             return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
         if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
@@ -1868,7 +1920,10 @@ class Analyzer:
                 return recv.with_(flags=recv.flags - {"param"})
             return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
         if m in NDARRAY_VIEW_METHODS:
-            return recv.with_(flags=recv.flags - {"param"})
+            flags = recv.flags - {"param"}
+            return recv.with_(flags=_reshaped(flags) if m == "reshape" else flags)
+        if m == "tobytes":
+            return Value(flags=frozenset({"bytes"}))
         if m in NDARRAY_INPLACE_METHODS:
             self.write(recv, f.node, self.target_name(f.recv_node) if f.recv_node is not None else None)
             return Value(kind=NONE)
@@ -1877,7 +1932,8 @@ class Analyzer:
             return recv
         if m == "setflags":
             if "write" in kws and self.truthy(kws["write"][0]) is False:
-                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"}), st)
+                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"},
+                                                             origins=recv.origins + (("readonly", f.node),)), st)
             return Value(kind=NONE)
         if m == "tolist":
             return Value(kind=LIST)
@@ -1891,6 +1947,14 @@ class Analyzer:
                          dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None,
                          flags=frozenset({"maybe0d"}) if m in NUMPY_REDUCTIONS or m in ("squeeze", "take") else frozenset())
         return TOP
+
+
+def _reshaped(flags: frozenset) -> frozenset:
+    """Flags after a reshape, which copies when no view fits: negative strides and broadcast
+    read-only memory become unknown."""
+    if "broadcast" in flags:
+        flags = flags - {"readonly", "broadcast"}
+    return flags - {"negstride", "maynegstride"}
 
 
 def _bodies(stmt) -> list:

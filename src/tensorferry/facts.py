@@ -66,6 +66,8 @@ class Value:
     device_node: Any = None
     device_why: str | None = None
     info: Any = None  # CLASS: ClassInfo; NNMODULE: parametric flag etc.
+    # evidence for flags: (flag, node) pairs, e.g. ("negstride", the `a[::-1]` subscript)
+    origins: tuple = ()
 
     def with_(self, **kw: Any) -> "Value":
         return replace(self, **kw)
@@ -94,6 +96,16 @@ def join_device(a: str | None, b: str | None) -> str | None:
     return MAYBE  # cpu with accel, or anything with maybe
 
 
+def _may_flags(a: Value, b: Value) -> tuple[frozenset, tuple]:
+    """A negative stride proven on some paths only: "maynegstride", with the evidence of those paths."""
+    either = (a.flags | b.flags) & {"negstride", "maynegstride"}
+    if not either or ("negstride" in a.flags and "negstride" in b.flags):
+        return frozenset(), ()
+    origins = tuple(o for o in a.origins if o[0] in either) + tuple(
+        o for o in b.origins if o[0] in either and o not in a.origins)
+    return frozenset({"maynegstride"}), origins
+
+
 def join(a: Value | None, b: Value | None) -> Value:
     if a is None:
         return b if b is not None else TOP
@@ -109,6 +121,9 @@ def join(a: Value | None, b: Value | None) -> Value:
             return a
         if {a.kind, b.kind} <= {STR, DEVICE}:
             return Value(kind=DEVICE, device=join_device(a.device, b.device))
+        may, may_origins = _may_flags(a, b)
+        if may:
+            return Value(flags=may, origins=may_origins)
         return TOP
     grad = _join_field(a.grad, b.grad)
     device = join_device(a.device, b.device)
@@ -122,12 +137,14 @@ def join(a: Value | None, b: Value | None) -> Value:
         const=_join_field(a.const, b.const),
         elem=join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None,
         elts=a.elts if a.elts == b.elts else None,
-        flags=a.flags & b.flags,
+        flags=(a.flags & b.flags) | _may_flags(a, b)[0],
         grad_node=a.grad_node if grad else None,
         grad_why=a.grad_why if grad else None,
         device_node=(a.device_node if a.device == device else b.device_node) if device else None,
         device_why=(a.device_why if a.device == device else b.device_why) if device else None,
         info=a.info if a.info is b.info else None,
+        origins=(tuple(o for o in a.origins if o in b.origins) if a.origins and b.origins else ())
+        + _may_flags(a, b)[1],
     )
 
 
