@@ -222,17 +222,11 @@ def static_checks(rule: type, case: Case, rel: str) -> _Prepared:
             problems.append("lint: " + "; ".join(parts))
         elif not broken:
             proven.append(f"reported on {_rows(got)}")
-        offered = {d.fix.applicability for d in mine if d.fix is not None}
-        kinds = " and ".join(sorted(offered))
-        offers = f"an {kinds} fix" if kinds.startswith("unsafe") else f"a {kinds} fix"
-        if case.fix == "none" and offered:
-            problems.append(f"the rule offers {offers} but the header says `fix: none`")
-        elif case.fix == "safe" and offered != {"safe"}:
-            problems.append("the header says `fix: safe` but the rule offers "
-                            + (offers if offered else "no fix"))
-        elif case.fix == "unsafe" and "unsafe" not in offered:
-            problems.append("the header says `fix: unsafe` but the rule offers "
-                            + (offers if offered else "no fix"))
+        offered = {d.fix.applicability if d.fix is not None else "none" for d in mine}
+        if mine and offered != {case.fix}:
+            problems.append(f"the header says `fix: {case.fix}` but the rule offers "
+                            + ", ".join("no fix" if a == "none" else f"{'an' if a == 'unsafe' else 'a'} {a} fix"
+                                        for a in sorted(offered)))
     else:
         if expected:
             problems.append(f"negative case carries `# error: {code}` markers on {_rows(expected)}")
