@@ -67,6 +67,7 @@ class Report:
     rules: dict[str, str] = field(default_factory=dict)  # code -> name
     cuda_device: str | None = None
     elapsed: float = 0.0
+    requested: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -76,8 +77,11 @@ class Report:
         return Counter(c.status for c in self.cases)
 
     def columns(self) -> list[str]:
-        """Devices shown in the table: those verified, then any other a case names."""
+        """Devices shown in the table: those verified or requested, then any other a case names."""
         seen = list(self.devices)
+        for d in self.requested:
+            if d not in seen:
+                seen.append(d)
         for c in self.cases:
             if c.device not in seen:
                 seen.append(c.device)
@@ -281,7 +285,7 @@ def _load(code: str, root: Path) -> tuple[list[Case], list[tuple[str, str]]]:
             continue
         try:
             cases.append(parse_case(code, path))
-        except (FixtureError, SyntaxError, UnicodeDecodeError) as exc:
+        except (FixtureError, SyntaxError, ValueError, OSError) as exc:
             errors.append((rel, f"fixture error: {exc}"))
     return cases, errors
 
@@ -447,7 +451,13 @@ def verify(rules: Sequence[type] | None = None, fixtures: Path | str | None = No
             cases, errors = _load(rule.code, root)
             loaded.append((rule, cases, errors))
             for case in cases:
-                prepared.append(static_checks(rule, case, case.path.relative_to(root).as_posix()))
+                rel = case.path.relative_to(root).as_posix()
+                try:
+                    prepared.append(static_checks(rule, case, rel))
+                except Exception as exc:  # a crash in lint or fix is that case's failure, not the run's
+                    prep = _Prepared(rule, case, rel)
+                    prep.problems.append(f"internal error while linting or fixing: {type(exc).__name__}: {exc}")
+                    prepared.append(prep)
 
         info = zygotes["cpu"].handshake()
         available = {"cpu"}
@@ -569,7 +579,7 @@ def verify(rules: Sequence[type] | None = None, fixtures: Path | str | None = No
     }
     report = Report(versions=versions, devices=verified, unavailable=unavailable, cases=results,
                     rules={r.code: r.name for r in rules}, cuda_device=cuda_name if "cuda" in verified else None,
-                    elapsed=time.monotonic() - started)
+                    elapsed=time.monotonic() - started, requested=requested)
     for folder_rule in {c.rule for c in results} - set(report.rules):
         report.rules[folder_rule] = ""
     return report
