@@ -319,6 +319,23 @@ def test_observed_values_travel_from_the_run(zygote: Zygote):
     assert got[7].startswith("NameError")
 
 
+def test_snippet_runs_as_main_module(zygote: Zygote):
+    source = textwrap.dedent("""
+        import pickle
+        import sys
+
+        class Box:
+            pass
+
+        restored = pickle.loads(pickle.dumps(Box()))
+        ok = __name__ == "__main__" and sys.modules["__main__"].Box is Box and type(restored) is Box
+    """)
+    reply = run_requests([(zygote, _request("main", source, witnesses=[["hazard", "ok", ""]]))], 1)["main"]
+    assert reply["status"] == "ok", reply
+    assert reply["result"]["exception"] is None, reply["result"]["exception"]
+    assert reply["result"]["witnesses"][0]["holds"] is True
+
+
 # -- missing torch --------------------------------------------------------------------------------
 
 NO_TORCH = textwrap.dedent("""

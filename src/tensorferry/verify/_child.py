@@ -118,11 +118,17 @@ def _describe_exception(exc: BaseException) -> dict:
 def execute(req: dict) -> dict:
     """Run one snippet in this process and evaluate its witnesses and observations."""
     import builtins
+    import types
     import warnings
 
     source, filename = req["source"], req["filename"]
-    g = {"__name__": "__main__", "__file__": filename, "__builtins__": builtins,
-         "__doc__": None, "__package__": None, "__spec__": None}
+    # A module of its own, registered as __main__, so that classes the snippet defines pickle
+    # the way they do when the snippet runs as a script.
+    main = types.ModuleType("__main__")
+    main.__file__ = filename
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    g = main.__dict__
     exc: BaseException | None = None
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
