@@ -408,6 +408,21 @@ def test_cli_usage_errors_exit_2(capsys):
     assert main(["verify", "--jobs", "0"]) == 2
 
 
+def test_rule_selection_takes_codes_prefixes_and_lists():
+    from tensorferry.verify import _select
+
+    codes = [r.code for r in all_rules()]
+    if not codes:
+        pytest.skip("no rule in the registry yet")
+    assert _select([]) is None
+    assert [r.code for r in _select([codes[0].lower()])] == [codes[0]]
+    group = codes[0][:4]
+    assert [r.code for r in _select([group])] == [c for c in codes if c.startswith(group)]
+    assert [r.code for r in _select([f"{codes[-1]},{codes[0]}", codes[0]])] == sorted({codes[0], codes[-1]})
+    with pytest.raises(ValueError, match="unknown rule"):
+        _select(["TNP999"])
+
+
 def test_cli_exit_code_follows_the_report(monkeypatch, capsys, tmp_path: Path):
     import tensorferry.verify as verify_pkg
     from tensorferry.cli import main
