@@ -275,7 +275,8 @@ def _request(rid: str, source: str, **extra) -> dict:
 
 @pytest.fixture(scope="module")
 def zygote():
-    with Zygote("cpu") as zyg:
+    # colorsys: a stdlib module nothing else imports, to see the preload reach the runs
+    with Zygote("cpu", preload=["colorsys"]) as zyg:
         zyg.handshake()
         yield zyg
 
@@ -333,6 +334,17 @@ def test_snippet_runs_as_main_module(zygote: Zygote):
     reply = run_requests([(zygote, _request("main", source, witnesses=[["hazard", "ok", ""]]))], 1)["main"]
     assert reply["status"] == "ok", reply
     assert reply["result"]["exception"] is None, reply["result"]["exception"]
+    assert reply["result"]["witnesses"][0]["holds"] is True
+
+
+def test_snippets_that_import_inductor_config_get_a_preloaded_runner(zygote: Zygote):
+    from tensorferry.verify.harness import preload_for
+
+    assert preload_for("torch.use_deterministic_algorithms(True)\n") == ("torch._inductor.config",)
+    assert preload_for("import torch\nt = torch.ones(3)\n") == ()
+    assert zygote.info["preloaded"] == ["colorsys"]
+    source = "import sys\nseen = 'colorsys' in sys.modules\n"
+    reply = run_requests([(zygote, _request("pre", source, witnesses=[["hazard", "seen", ""]]))], 1)["pre"]
     assert reply["result"]["witnesses"][0]["holds"] is True
 
 

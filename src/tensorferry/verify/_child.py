@@ -4,7 +4,8 @@ The harness starts this file as a script (``python _child.py serve``). It import
 tensorferry, so it works with whatever interpreter has torch installed. Protocol: JSON lines.
 
 * On start the zygote imports numpy and torch, and nothing else that could set torch's
-  once-per-process warning state, then writes a handshake line:
+  once-per-process warning state (except the MODULEs named on the command line: modules that
+  the snippets it serves import on their first call anyway), then writes a handshake line:
   ``{"ok": true, "python": ..., "torch": ..., "numpy": ..., "cuda_build": ...}`` or
   ``{"ok": false, "missing": "torch", "error": ...}`` when an import fails (then it exits).
 * Each request line on stdin is ``{"op": "run" | "probe", "id": ...}``. For ``run`` the zygote
@@ -346,7 +347,7 @@ def _finish(run: _Run, running: dict[int, _Run], timed_out: bool = False) -> Non
     _send(reply)
 
 
-def serve() -> int:
+def serve(preload: list[str]) -> int:
     # Ctrl-C reaches the whole foreground process group: the harness handles it and closes our
     # stdin, which makes us clean up. The grandchildren restore the default handler.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -356,11 +357,18 @@ def serve() -> int:
         except BaseException as exc:  # noqa: B036 - a broken install may raise anything
             _send({"ok": False, "missing": name, "error": f"{type(exc).__name__}: {_short(exc)}"})
             return 3
+    import importlib
     import platform
 
     import numpy
     import torch
 
+    for name in preload:  # modules the snippets would import on their first line anyway
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # noqa: B036
+            _send({"ok": False, "error": f"cannot preload {name}: {type(exc).__name__}: {_short(exc)}"})
+            return 3
     _send({
         "ok": True,
         "python": platform.python_version(),
@@ -368,6 +376,7 @@ def serve() -> int:
         "torch": torch.__version__,
         "numpy": numpy.__version__,
         "cuda_build": torch.version.cuda,
+        "preloaded": list(preload),
         "pid": os.getpid(),
     })
     running: dict[int, _Run] = {}
@@ -418,8 +427,8 @@ def main(argv: list[str]) -> int:
     if sys.path and os.path.abspath(sys.path[0] or ".") == here:
         del sys.path[0]  # snippets must not import the harness's own modules by accident
     if argv[1:2] == ["serve"]:
-        return serve()
-    sys.stderr.write("usage: _child.py serve\n")
+        return serve(argv[2:])
+    sys.stderr.write("usage: _child.py serve [MODULE...]\n")
     return 2
 
 

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 CHILD = Path(__file__).with_name("_child.py")
@@ -46,11 +46,13 @@ def default_jobs() -> int:
 class Zygote:
     """A ``_child.py serve`` process: send requests, read replies (JSON lines)."""
 
-    def __init__(self, name: str = "cpu", python: str | None = None, env: dict | None = None) -> None:
+    def __init__(self, name: str = "cpu", python: str | None = None, env: dict | None = None,
+                 preload: Sequence[str] = ()) -> None:
         self.name = name
+        self.preload = tuple(preload)
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [python or sys.executable, str(CHILD), "serve"],
+            [python or sys.executable, str(CHILD), "serve", *self.preload],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             env=env, close_fds=True,
         )
@@ -112,7 +114,9 @@ class Zygote:
         info = json.loads(line)
         if not info.get("ok"):
             self.close()
-            raise MissingDependency(info.get("missing", "torch"), info.get("error", ""))
+            if "missing" not in info:
+                raise RunnerError(f"the {self.name} runner could not start: {info.get('error')}")
+            raise MissingDependency(info["missing"], info.get("error", ""))
         self.info = info
         return info
 

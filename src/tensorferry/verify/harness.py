@@ -41,8 +41,23 @@ _CODE_RE = re.compile(r"TNP\d{3}")
 
 __all__ = [
     "CONFIRMED", "FAILED", "SKIPPED", "KNOWN_DEVICES", "CaseResult", "Report",
-    "MissingDependency", "RunnerError", "verify", "values_equal", "witness_text",
+    "MissingDependency", "RunnerError", "preload_for", "verify", "values_equal", "witness_text",
 ]
+
+# A snippet that contains the text on the left imports the modules on the right on its first call
+# (`torch.use_deterministic_algorithms` imports `torch._inductor.config`: dynamo, sympy, seconds of
+# CPU). Such snippets run in a zygote that imported them once, instead of paying it on every run.
+PRELOADS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("use_deterministic_algorithms", ("torch._inductor.config",)),
+)
+
+
+def preload_for(source: str) -> tuple[str, ...]:
+    modules: list[str] = []
+    for trigger, names in PRELOADS:
+        if trigger in source:
+            modules += [n for n in names if n not in modules]
+    return tuple(modules)
 
 
 @dataclass
@@ -443,13 +458,30 @@ def verify(rules: Sequence[type] | None = None, fixtures: Path | str | None = No
     requested = _requested(devices)
     jobs = jobs or default_jobs()
 
-    zygotes: dict[str, Zygote] = {"cpu": Zygote("cpu", python)}  # imports torch while we lint
+    loaded: list[tuple[type, list[Case], list[tuple[str, str]]]] = []
+    for rule in rules:
+        cases, errors = _load(rule.code, root)
+        loaded.append((rule, cases, errors))
+
+    zygotes: dict[tuple[str, tuple[str, ...]], Zygote] = {}
+
+    def zygote(device: str, preload: tuple[str, ...] = ()) -> Zygote:
+        key = (device, preload)
+        if key not in zygotes:
+            name = device + "".join(f"+{m}" for m in preload)
+            zygotes[key] = Zygote(name, python, preload=preload)
+        return zygotes[key]
+
     try:
-        loaded: list[tuple[type, list[Case], list[tuple[str, str]]]] = []
+        # The runners import torch while the parent lints and fixes.
+        base = zygote("cpu")
+        if "cpu" in requested:
+            for _, cases, _ in loaded:
+                for case in cases:
+                    if "cpu" in case.devices:
+                        zygote("cpu", preload_for(case.source))
         prepared: list[_Prepared] = []
-        for rule in rules:
-            cases, errors = _load(rule.code, root)
-            loaded.append((rule, cases, errors))
+        for rule, cases, _ in loaded:
             for case in cases:
                 rel = case.path.relative_to(root).as_posix()
                 try:
@@ -459,7 +491,7 @@ def verify(rules: Sequence[type] | None = None, fixtures: Path | str | None = No
                     prep.problems.append(f"internal error while linting or fixing: {type(exc).__name__}: {exc}")
                     prepared.append(prep)
 
-        info = zygotes["cpu"].handshake()
+        info = base.handshake()
         available = {"cpu"}
         unavailable: dict[str, str] = {}
         cuda_name = cuda_version = None
@@ -467,7 +499,7 @@ def verify(rules: Sequence[type] | None = None, fixtures: Path | str | None = No
             if info.get("cuda_build") is None:
                 unavailable["cuda"] = f"torch {info['torch']} is a build without CUDA"
             else:
-                probe = run_requests([(zygotes["cpu"], {"op": "probe", "id": "probe", "timeout": 120})], 1)
+                probe = run_requests([(base, {"op": "probe", "id": "probe", "timeout": 120})], 1)
                 reply = probe["probe"]
                 if reply.get("status") == "ok" and reply["result"]["available"]:
                     available.add("cuda")
@@ -495,25 +527,21 @@ def verify(rules: Sequence[type] | None = None, fixtures: Path | str | None = No
                     why = unavailable.get(device, "not available")
                     plan.append((prep, device, None, None, f"{device} is not available on this machine: {why}"))
                     continue
-                if device not in zygotes:
-                    zygotes[device] = Zygote(device, python)
-                zyg = zygotes[device]
                 observe = "equivalent" in prep.fix_checks
                 counter += 1
                 orig_id = f"r{counter}"
-                requests.append((zyg, _run_request(orig_id, case, case.source, str(case.path),
-                                                   device, timeout, observe)))
+                requests.append((zygote(device, preload_for(case.source)),
+                                 _run_request(orig_id, case, case.source, str(case.path), device, timeout, observe)))
                 fixed_id = None
                 if prep.fixed is not None and prep.fix_checks:
                     counter += 1
                     fixed_id = f"r{counter}"
                     fixed_name = str(case.fixed_path or case.path)
-                    requests.append((zyg, _run_request(fixed_id, case, prep.fixed, fixed_name,
-                                                       device, timeout, observe)))
+                    requests.append((zygote(device, preload_for(prep.fixed)),
+                                     _run_request(fixed_id, case, prep.fixed, fixed_name, device, timeout, observe)))
                 plan.append((prep, device, orig_id, fixed_id, None))
-        for device, zyg in zygotes.items():
-            if device != "cpu":
-                zyg.handshake()
+        for zyg in list(zygotes.values()):
+            zyg.handshake()
 
         done = [0]
 
