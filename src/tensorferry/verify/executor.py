@@ -3,7 +3,8 @@
 One zygote per device (``_child.py serve``) imports torch and numpy once and forks a fresh
 process for every run, so each run starts in the pristine post-import state in milliseconds
 instead of paying torch's import again. CUDA is never initialised in a zygote; the CUDA
-zygote's grandchildren initialise it after the fork.
+zygote's grandchildren initialise it after the fork. A zygote may also preload modules that
+the snippets it serves would import on their first call anyway (see ``harness.PRELOADS``).
 """
 
 from __future__ import annotations
