@@ -86,7 +86,10 @@ factory without `requires_grad=True`, already detached, or of an integer dtype).
             fix = ctx.fix("safe", f"Swap to `.detach(){call}`", ctx.replace(fact.node, new_outer))
             ctx.report(
                 fact.node,
-                f"`{call}.detach()` copies before detaching, recording an autograd node "
-                f"that is thrown away; use `.detach(){call}`",
+                (f"`.cpu().detach()`: on an accelerator tensor that requires grad, `.cpu()` records an "
+                 f"autograd node that `.detach()` throws away; use `.detach().cpu()`" if attr == "cpu" else
+                 f"`.to(...).detach()`: when `.to(...)` copies (another device or dtype) a tensor that "
+                 f"requires grad, it records an autograd node that `.detach()` throws away; "
+                 f"use `.detach().to(...)`"),
                 fix=fix,
             )
