@@ -119,6 +119,11 @@ DTYPE_CAST_METHODS = {"float": "float32", "double": "float64", "half": "float16"
                       "bfloat16": "bfloat16", "long": "int64", "int": "int32", "short": "int16",
                       "char": "int8", "byte": "uint8", "bool": "bool", "cfloat": "complex64",
                       "cdouble": "complex128"}
+# numpy functions and ndarray methods that may return a numpy scalar (no axis, or a 1-d input)
+NUMPY_REDUCTIONS = {"sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", "argmax",
+                    "argmin", "median", "average", "dot", "vdot", "inner", "trace", "ptp", "norm",
+                    "det", "count_nonzero", "nansum", "nanmean", "nanmax", "nanmin", "nanstd",
+                    "nanvar", "nanmedian", "percentile", "quantile", "all", "any", "item"}
 NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partition", "setfield"}
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
@@ -719,6 +724,8 @@ class Analyzer:
                     v = ann.with_(buf=v.buf, flags=frozenset({"param"}))
                 elif ann.kind == NNMODULE:
                     v = ann
+            if self.int_param(p, st):
+                v = Value(kind=INT, flags=frozenset({"param"}))
             st.env[name] = v
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -726,6 +733,16 @@ class Analyzer:
         if isinstance(fn, cst.FunctionDef):
             self.exec_block(fn.body.body if isinstance(fn.body, cst.IndentedBlock) else fn.body.body, st)
         self.scope, self.path = saved_scope, saved_path
+
+    def int_param(self, p: cst.Param, st: State) -> bool:
+        """A parameter annotated `int`, or unannotated with an integer literal default."""
+        if p.annotation is not None:
+            ann = p.annotation.annotation
+            return isinstance(ann, cst.Name) and _qual_name(self.lookup(ann.value, st)) == "builtins.int"
+        d = p.default
+        if isinstance(d, cst.UnaryOperation) and isinstance(d.operator, cst.Minus):
+            d = d.expression
+        return isinstance(d, cst.Integer)
 
     def is_static(self, fn: cst.FunctionDef) -> bool:
         for d in fn.decorators:
@@ -793,7 +810,8 @@ class Analyzer:
         ist.env[selfname] = Value(kind=NNMODULE if info.is_module else UNKNOWN, info=info,
                                   flags=frozenset({"self"}))
         for p in params[1:]:
-            ist.env[p.name.value] = Value(buf=new_buf(), flags=frozenset({"param"}))
+            ist.env[p.name.value] = (Value(kind=INT, flags=frozenset({"param"})) if self.int_param(p, st)
+                                     else Value(buf=new_buf(), flags=frozenset({"param"})))
         for star in (init.params.star_arg, init.params.star_kwarg):
             if isinstance(star, cst.Param):
                 ist.env[star.name.value] = TOP
@@ -1081,9 +1099,14 @@ class Analyzer:
             flags = base.flags - {"param", "via_data"}
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+            maybe0d = frozenset()
+            if base.kind == NDARRAY and all(
+                    isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
+                    and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
+                maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags)
-            return base.with_(buf=new_buf(), flags=frozenset(), dtype=base.dtype)
+                return base.with_(flags=flags | maybe0d)
+            return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1093,6 +1116,10 @@ class Analyzer:
             return base.elem if basic else TOP
         if base.kind == SIZE:
             return Value(kind=INT) if basic and len(idx_vals) == 1 else TOP
+        if (base.kind == UNKNOWN and isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
+                and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index)
+                and idx_vals and idx_vals[0].kind == INT):
+            return Value(kind=INT)  # `x.shape[0]`: array shapes hold ints
         return TOP
 
     def binop(self, left: Value, right: Value, st: State, op=None) -> Value:
@@ -1125,7 +1152,14 @@ class Analyzer:
                     (v.kind == NDARRAY and v.dtype in INT_DTYPES | {"float64"}) or v.kind in (INT, FLOAT)
                     for v in (left, right)):
                 dtype = "float64"
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            zerod = all("maybe0d" in v.flags for v in arrs) and all(
+                v.kind in (NDARRAY, INT, FLOAT, BOOL) for v in (left, right))
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if zerod else frozenset())
+        for seq in (LIST, TUPLE):
+            if (isinstance(op, cst.Add) and left.kind == seq and right.kind == seq) or (
+                    isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):
+                return Value(kind=seq)
         if left.kind == INT and right.kind == INT:
             # true division of two ints is a float (`n / 2`), every other operator keeps int
             return Value(kind=FLOAT if isinstance(op, cst.Divide) else INT)
@@ -1232,7 +1266,7 @@ class Analyzer:
             return v.device, v.device is not None
         if v.kind == DEVICE:
             return v.device, True
-        if v.kind == INT:
+        if v.kind == INT and "param" not in v.flags:
             return ACCEL, True  # .to(0) / .cuda(0): a CUDA ordinal
         return None, False
 
@@ -1518,7 +1552,9 @@ class Analyzer:
                     dtype = "int64"
                 elif src.elem.kind == NDARRAY:
                     dtype = src.elem.dtype
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            maybe0d = src.kind not in (LIST, TUPLE)  # np.array(3) is 0-d
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
         if rest in NUMPY_FLOAT64_FACTORIES:
             return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
         if rest in ("zeros_like", "ones_like", "empty_like", "full_like", "copy"):
@@ -1572,7 +1608,8 @@ class Analyzer:
                     "sum", "cumsum", "dot", "matmul", "tanh", "sin", "cos", "maximum", "minimum",
                     "where", "dstack", "tile", "repeat", "pad"):
                 dtype = "float64"
-            return Value(kind=NDARRAY, dtype=dtype_kw or dtype, buf=new_buf())
+            return Value(kind=NDARRAY, dtype=dtype_kw or dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if name in NUMPY_REDUCTIONS else frozenset())
         if rest in ("stack", "concatenate", "vstack", "hstack") and pos:
             elem = pos[0][0].elem
             if elem is not None and elem.kind == NDARRAY:
@@ -1608,6 +1645,8 @@ class Analyzer:
             if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
                 pass
             return Value(kind=NONE)
+        if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
+            return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
         if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
             # a tensor or a module: only the device is known
             if m == "cuda":
@@ -1822,13 +1861,13 @@ class Analyzer:
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
-            return recv.with_(buf=new_buf(), flags=frozenset())
+            return recv.with_(buf=new_buf(), flags=recv.flags & {"maybe0d"})
         if m == "astype":
             dt = self.dtype_arg(pos[0][0]) if pos else (self.dtype_arg(kws["dtype"][0]) if "dtype" in kws else None)
             copy = self.truthy(kws["copy"][0]) if "copy" in kws else True
             if copy is False and dt is not None and dt == recv.dtype:
                 return recv.with_(flags=recv.flags - {"param"})
-            return recv.with_(buf=new_buf(), dtype=dt, flags=frozenset())
+            return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
         if m in NDARRAY_VIEW_METHODS:
             return recv.with_(flags=recv.flags - {"param"})
         if m in NDARRAY_INPLACE_METHODS:
@@ -1844,13 +1883,14 @@ class Analyzer:
         if m == "tolist":
             return Value(kind=LIST)
         if m in ("mean", "std", "var") and recv.dtype in INT_DTYPES | {"float64"}:
-            return Value(kind=NDARRAY, dtype="float64", buf=new_buf())
+            return Value(kind=NDARRAY, dtype="float64", buf=new_buf(), flags=frozenset({"maybe0d"}))
         if m in ("flatten", "ravel", "squeeze", "clip", "round", "cumsum", "repeat", "dot", "sum",
                  "max", "min", "mean", "std", "var", "prod", "swapaxes", "take", "compress"):
             if "out" in kws:
                 self.write(kws["out"][0], f.node, None)
             return Value(kind=NDARRAY, buf=new_buf(),
-                         dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None)
+                         dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None,
+                         flags=frozenset({"maybe0d"}) if m in NUMPY_REDUCTIONS or m in ("squeeze", "take") else frozenset())
         return TOP
 
 
