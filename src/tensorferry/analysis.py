@@ -581,7 +581,7 @@ class Analyzer:
                     cur = cur.with_(grad="yes", grad_node=rhs.grad_node, grad_why=rhs.grad_why)
                     self.assign_target(target, cur, st)
                 return
-            result = self.binop(cur, rhs, st)
+            result = self.binop(cur, rhs, st, cst.Divide() if isinstance(s.operator, cst.DivideAssign) else None)
             if not isinstance(target, cst.Subscript):
                 self.assign_target(target, result, st)
 
@@ -1219,7 +1219,8 @@ class Analyzer:
                     isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):
                 return Value(kind=seq)
         if left.kind == INT and right.kind == INT:
-            return Value(kind=INT)
+            # true division of two ints is a float (`n / 2`), every other operator keeps int
+            return Value(kind=FLOAT if isinstance(op, cst.Divide) else INT)
         if {left.kind, right.kind} <= {INT, FLOAT} and left.kind != UNKNOWN:
             return Value(kind=FLOAT)
         if left.kind == STR and right.kind == STR:
