@@ -445,6 +445,15 @@ def test_instance_of_local_module_class():
     assert vals[1].grad == "yes" and vals[1].device == ACCEL
 
 
+def test_calls_inside_concatenated_fstrings_are_evaluated():
+    (v,) = probe_values("""
+        import torch
+        w = torch.ones(2, requires_grad=True)
+        msg = "weights: " f"{probe(w)}"
+    """)
+    assert v.grad == "yes"
+
+
 @pytest.mark.parametrize("src", [
     "import torch\nx: torch.Tensor\nprobe(isinstance(x, torch.Tensor))\n",
 ])

@@ -902,6 +902,9 @@ class Analyzer:
                 for part in node.parts:
                     if isinstance(part, cst.FormattedStringExpression):
                         self.eval(part.expression, st)
+            elif t is cst.ConcatenatedString:
+                self.eval(node.left, st)  # `f"..." f"{x.numpy()}"`: the parts hold expressions
+                self.eval(node.right, st)
             return Value(kind=STR, const=s, device=device_of_string(s) if s else None)
         if t is cst.Subscript:
             return self.eval_subscript(node, st)
