@@ -120,6 +120,11 @@ DTYPE_CAST_METHODS = {"float": "float32", "double": "float64", "half": "float16"
                       "bfloat16": "bfloat16", "long": "int64", "int": "int32", "short": "int16",
                       "char": "int8", "byte": "uint8", "bool": "bool", "cfloat": "complex64",
                       "cdouble": "complex128"}
+# numpy functions and ndarray methods that may return a numpy scalar (no axis, or a 1-d input)
+NUMPY_REDUCTIONS = {"sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", "argmax",
+                    "argmin", "median", "average", "dot", "vdot", "inner", "trace", "ptp", "norm",
+                    "det", "count_nonzero", "nansum", "nanmean", "nanmax", "nanmin", "nanstd",
+                    "nanvar", "nanmedian", "percentile", "quantile", "all", "any", "item"}
 NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partition", "setfield"}
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
@@ -730,6 +735,10 @@ class Analyzer:
                 ann = self.annotation_value(p.annotation.annotation, st)
                 if ann.kind in (NDARRAY, TENSOR):
                     v = ann.with_(buf=v.buf, flags=frozenset({"param"}))
+                elif ann.kind == NNMODULE:
+                    v = ann
+            if self.int_param(p, st):
+                v = Value(kind=INT, flags=frozenset({"param"}))
             st.env[name] = v
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -737,6 +746,16 @@ class Analyzer:
         if isinstance(fn, cst.FunctionDef):
             self.exec_block(fn.body.body if isinstance(fn.body, cst.IndentedBlock) else fn.body.body, st)
         self.scope, self.path = saved_scope, saved_path
+
+    def int_param(self, p: cst.Param, st: State) -> bool:
+        """A parameter annotated `int`, or unannotated with an integer literal default."""
+        if p.annotation is not None:
+            ann = p.annotation.annotation
+            return isinstance(ann, cst.Name) and _qual_name(self.lookup(ann.value, st)) == "builtins.int"
+        d = p.default
+        if isinstance(d, cst.UnaryOperation) and isinstance(d.operator, cst.Minus):
+            d = d.expression
+        return isinstance(d, cst.Integer)
 
     def is_static(self, fn: cst.FunctionDef) -> bool:
         for d in fn.decorators:
@@ -804,7 +823,8 @@ class Analyzer:
         ist.env[selfname] = Value(kind=NNMODULE if info.is_module else UNKNOWN, info=info,
                                   flags=frozenset({"self"}))
         for p in params[1:]:
-            ist.env[p.name.value] = Value(buf=new_buf(), flags=frozenset({"param"}))
+            ist.env[p.name.value] = (Value(kind=INT, flags=frozenset({"param"})) if self.int_param(p, st)
+                                     else Value(buf=new_buf(), flags=frozenset({"param"})))
         for star in (init.params.star_arg, init.params.star_kwarg):
             if isinstance(star, cst.Param):
                 ist.env[star.name.value] = TOP
@@ -821,27 +841,21 @@ class Analyzer:
     def attrs_assigned_outside_init(self, node: cst.ClassDef) -> set[str]:
         names: set[str] = set()
 
-        class V(cst.CSTVisitor):
-            def visit_Assign(self, n: cst.Assign) -> None:
-                for t in n.targets:
-                    self._t(t.target)
-
-            def visit_AugAssign(self, n: cst.AugAssign) -> None:
-                self._t(n.target)
-
-            def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-                self._t(n.target)
-
-            def _t(self, t) -> None:
-                if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
-                    names.add(t.attr.value)
-                elif isinstance(t, (cst.Tuple, cst.List)):
-                    for e in t.elements:
-                        self._t(e.value)
+        def target(t) -> None:
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                names.add(t.attr.value)
+            elif isinstance(t, (cst.Tuple, cst.List)):
+                for e in t.elements:
+                    target(e.value)
 
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
-                stmt.visit(V())
+                for small in simple_statements(stmt.body):
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            target(t.target)
+                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
+                        target(small.target)
         return names
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
@@ -853,6 +867,8 @@ class Analyzer:
             return Value(kind=TENSOR, buf=new_buf())
         if q in ("numpy.ndarray", "numpy.typing.NDArray"):
             return Value(kind=NDARRAY, buf=new_buf())
+        if v.kind == CLASS and isinstance(v.info, ClassInfo) and v.info.is_module:
+            return Value(kind=NNMODULE, info=v.info)  # `model: Net` with Net an nn.Module here
         return TOP
 
     # -- expressions ---------------------------------------------------------------------------
@@ -1099,9 +1115,14 @@ class Analyzer:
             flags = base.flags - {"param", "via_data"}
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+            maybe0d = frozenset()
+            if base.kind == NDARRAY and all(
+                    isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
+                    and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
+                maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags)
-            return base.with_(buf=new_buf(), flags=frozenset(), dtype=base.dtype)
+                return base.with_(flags=flags | maybe0d)
+            return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1111,6 +1132,10 @@ class Analyzer:
             return base.elem if basic else TOP
         if base.kind == SIZE:
             return Value(kind=INT) if basic and len(idx_vals) == 1 else TOP
+        if (base.kind == UNKNOWN and isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
+                and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index)
+                and idx_vals and idx_vals[0].kind == INT):
+            return Value(kind=INT)  # `x.shape[0]`: array shapes hold ints
         return TOP
 
     def binop(self, left: Value, right: Value, st: State, op=None) -> Value:
@@ -1143,7 +1168,14 @@ class Analyzer:
                     (v.kind == NDARRAY and v.dtype in INT_DTYPES | {"float64"}) or v.kind in (INT, FLOAT)
                     for v in (left, right)):
                 dtype = "float64"
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            zerod = all("maybe0d" in v.flags for v in arrs) and all(
+                v.kind in (NDARRAY, INT, FLOAT, BOOL) for v in (left, right))
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if zerod else frozenset())
+        for seq in (LIST, TUPLE):
+            if (isinstance(op, cst.Add) and left.kind == seq and right.kind == seq) or (
+                    isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):
+                return Value(kind=seq)
         if left.kind == INT and right.kind == INT:
             return Value(kind=INT)
         if {left.kind, right.kind} <= {INT, FLOAT} and left.kind != UNKNOWN:
@@ -1249,7 +1281,7 @@ class Analyzer:
             return v.device, v.device is not None
         if v.kind == DEVICE:
             return v.device, True
-        if v.kind == INT:
+        if v.kind == INT and "param" not in v.flags:
             return ACCEL, True  # .to(0) / .cuda(0): a CUDA ordinal
         return None, False
 
@@ -1533,7 +1565,9 @@ class Analyzer:
                     dtype = "int64"
                 elif src.elem.kind == NDARRAY:
                     dtype = src.elem.dtype
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            maybe0d = src.kind not in (LIST, TUPLE)  # np.array(3) is 0-d
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
         if rest in NUMPY_FLOAT64_FACTORIES:
             return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
         if rest in ("zeros_like", "ones_like", "empty_like", "full_like", "copy"):
@@ -1587,7 +1621,8 @@ class Analyzer:
                     "sum", "cumsum", "dot", "matmul", "tanh", "sin", "cos", "maximum", "minimum",
                     "where", "dstack", "tile", "repeat", "pad"):
                 dtype = "float64"
-            return Value(kind=NDARRAY, dtype=dtype_kw or dtype, buf=new_buf())
+            return Value(kind=NDARRAY, dtype=dtype_kw or dtype, buf=new_buf(),
+                         flags=frozenset({"maybe0d"}) if name in NUMPY_REDUCTIONS else frozenset())
         if rest in ("stack", "concatenate", "vstack", "hstack") and pos:
             elem = pos[0][0].elem
             if elem is not None and elem.kind == NDARRAY:
@@ -1623,6 +1658,8 @@ class Analyzer:
             if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
                 pass
             return Value(kind=NONE)
+        if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
+            return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
         if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
             # a tensor or a module: only the device is known
             if m == "cuda":
@@ -1832,13 +1869,13 @@ class Analyzer:
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
-            return recv.with_(buf=new_buf(), flags=frozenset())
+            return recv.with_(buf=new_buf(), flags=recv.flags & {"maybe0d"})
         if m == "astype":
             dt = self.dtype_arg(pos[0][0]) if pos else (self.dtype_arg(kws["dtype"][0]) if "dtype" in kws else None)
             copy = self.truthy(kws["copy"][0]) if "copy" in kws else True
             if copy is False and dt is not None and dt == recv.dtype:
                 return recv.with_(flags=recv.flags - {"param"})
-            return recv.with_(buf=new_buf(), dtype=dt, flags=frozenset())
+            return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
         if m in NDARRAY_VIEW_METHODS:
             return recv.with_(flags=recv.flags - {"param"})
         if m in NDARRAY_INPLACE_METHODS:
@@ -1854,14 +1891,49 @@ class Analyzer:
         if m == "tolist":
             return Value(kind=LIST)
         if m in ("mean", "std", "var") and recv.dtype in INT_DTYPES | {"float64"}:
-            return Value(kind=NDARRAY, dtype="float64", buf=new_buf())
+            return Value(kind=NDARRAY, dtype="float64", buf=new_buf(), flags=frozenset({"maybe0d"}))
         if m in ("flatten", "ravel", "squeeze", "clip", "round", "cumsum", "repeat", "dot", "sum",
                  "max", "min", "mean", "std", "var", "prod", "swapaxes", "take", "compress"):
             if "out" in kws:
                 self.write(kws["out"][0], f.node, None)
             return Value(kind=NDARRAY, buf=new_buf(),
-                         dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None)
+                         dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None,
+                         flags=frozenset({"maybe0d"}) if m in NUMPY_REDUCTIONS or m in ("squeeze", "take") else frozenset())
         return TOP
+
+
+def _bodies(stmt) -> list:
+    """Statement lists nested directly in a compound statement (no expressions visited)."""
+    out = []
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        out.append(body.body)
+    for h in getattr(stmt, "handlers", ()) or ():
+        if isinstance(h.body, cst.IndentedBlock):
+            out.append(h.body.body)
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.append([orelse])
+    elif orelse is not None and isinstance(getattr(orelse, "body", None), cst.IndentedBlock):
+        out.append(orelse.body.body)
+    final = getattr(stmt, "finalbody", None)
+    if final is not None and isinstance(final.body, cst.IndentedBlock):
+        out.append(final.body.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        if isinstance(case.body, cst.IndentedBlock):
+            out.append(case.body.body)
+    return out
+
+
+def simple_statements(block):
+    """Every small statement under a block, through nested compound statements."""
+    stack = [block.body if isinstance(block, cst.IndentedBlock) else getattr(block, "body", [])]
+    while stack:
+        for stmt in stack.pop():
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                yield from stmt.body
+            elif not isinstance(stmt, cst.BaseSmallStatement):
+                stack.extend(_bodies(stmt))
 
 
 def analyze(module: cst.Module) -> Analysis:
