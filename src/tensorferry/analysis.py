@@ -44,6 +44,7 @@ from tensorferry.facts import (
     LEGACY_CONSTRUCTORS,
     LIST,
     MAYBE,
+    META,
     NDARRAY,
     NNMODULE,
     NONE,
@@ -318,6 +319,18 @@ def _str_const(node: cst.BaseExpression) -> str | None:
 
 def _qual_name(v: Value) -> str | None:
     return v.qual if v.kind == REF else None
+
+
+def _created_why(d: str | None) -> str | None:
+    return {ACCEL: "it is created with `device=` an accelerator",
+            MAYBE: "it is created with a `device=` that may be an accelerator",
+            META: "it is created with `device=` the meta device"}.get(d)
+
+
+def _moved_why(d: str | None) -> str | None:
+    return {ACCEL: "it was moved to an accelerator with `.to(...)`",
+            MAYBE: "it was moved with `.to(device)` where `device` may be an accelerator",
+            META: "it was moved to the meta device with `.to(...)`"}.get(d)
 
 
 class Analyzer:
@@ -963,6 +976,9 @@ class Analyzer:
                 for part in node.parts:
                     if isinstance(part, cst.FormattedStringExpression):
                         self.eval(part.expression, st)
+            elif t is cst.ConcatenatedString:
+                self.eval(node.left, st)  # `f"..." f"{x.numpy()}"`: the parts hold expressions
+                self.eval(node.right, st)
             return Value(kind=STR, const=s, device=device_of_string(s) if s else None)
         if t is cst.Subscript:
             return self.eval_subscript(node, st)
@@ -1392,8 +1408,7 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
-            device_why = f"it is created with `device=` an accelerator" if d == ACCEL else (
-                "it is created with a `device=` that may be an accelerator" if d == MAYBE else None)
+            device_why = _created_why(d)
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
         grad = "no"
@@ -1503,9 +1518,8 @@ class Analyzer:
                         dtype=target_dtype or (src.dtype if src.kind == NDARRAY else None),
                         buf=src.buf if shares else new_buf(),
                         flags=src.flags & {"negstride", "readonly"},
-                        device_node=dev_node if dev in (ACCEL, MAYBE) else None,
-                        device_why="it is created with `device=` an accelerator" if dev == ACCEL else
-                        ("it is created with a `device=` that may be an accelerator" if dev == MAYBE else None))
+                        device_node=dev_node if dev in (ACCEL, MAYBE, META) else None,
+                        device_why=_created_why(dev))
             if shares:
                 self.share(src, res, f.node, "np->torch", pos[0][1].value)
             return res
@@ -1715,10 +1729,8 @@ class Analyzer:
                              device_why="it was moved with `.cuda()`")
             for v, _n in pos[:1]:
                 d, ok = self.device_arg(v)
-                if ok and d in (ACCEL, MAYBE):
-                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=(
-                        "it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                        "it was moved with `.to(device)` where `device` may be an accelerator"))
+                if ok and d in (ACCEL, MAYBE, META):
+                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=_moved_why(d))
             return TOP
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
@@ -1874,10 +1886,8 @@ class Analyzer:
                 if d != recv.device or d is None:
                     changed_dev = True
                 device = d
-                dev_node = f.node if d in (ACCEL, MAYBE) else None
-                dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                           "it was moved with `.to(device)` where `device` may be an accelerator"
-                           if d == MAYBE else None)
+                dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+                dev_why = _moved_why(d)
                 if d in (ACCEL, MAYBE) and v.device_node is not None and v.kind == DEVICE and v.device_why:
                     dev_why = f"it was moved with `.to(...)` to a device that {v.device_why.removeprefix('it ')}" if False else dev_why
                 continue
@@ -1896,9 +1906,8 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             changed_dev = True
-            dev_node = f.node if d in (ACCEL, MAYBE) else None
-            dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                       "it was moved with `.to(device)` where `device` may be an accelerator" if d == MAYBE else None)
+            dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+            dev_why = _moved_why(d)
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
             changed_dtype = True
