@@ -1,0 +1,187 @@
+"""Abstract values: what a name or expression holds. Immutable, cheap to join.
+
+A :class:`Value` is a small record of facts that were *proven* from the code: the kind of
+object (ndarray, tensor, nn.Module, an imported torch/numpy name, ...), its device, whether it
+requires grad, its dtype, and a buffer identity (``buf``): two values with the same ``buf``
+share memory. Unknown stays unknown (``None`` fields), and a join of two different facts is
+unknown, so rules that need a fact only fire where every path agrees.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import Any
+
+# kinds
+UNKNOWN = "unknown"
+NDARRAY = "ndarray"
+TENSOR = "tensor"
+NNMODULE = "nnmodule"
+REF = "ref"  # an imported name: torch, numpy.float32, torch.nn.Linear ...
+CLASS = "class"  # a class defined in this file
+FUNCTION = "function"
+DEVICE = "device"
+INT = "int"
+FLOAT = "float"
+STR = "str"
+BOOL = "bool"
+NONE = "none"
+LIST = "list"
+TUPLE = "tuple"
+DICT = "dict"
+SIZE = "size"  # torch.Size / .shape
+GRADCTX = "gradctx"  # torch.no_grad() & co; const = "off" | "on" | None
+PARAMS = "params"  # model.parameters()
+
+ARRAYLIKE = (NDARRAY, TENSOR)
+
+# devices
+CPU = "cpu"
+ACCEL = "accel"
+MAYBE = "maybe"
+
+_buf_ids = itertools.count(1)
+
+
+def new_buf() -> int:
+    return next(_buf_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    kind: str = UNKNOWN
+    qual: str | None = None
+    device: str | None = None
+    grad: str | None = None  # "yes" | "no"
+    dtype: str | None = None
+    buf: int | None = None
+    const: Any = None
+    elem: "Value | None" = None  # homogeneous element of a list/tuple/params
+    elts: "tuple[Value, ...] | None" = None  # tuple elements, when known
+    flags: frozenset = frozenset()  # "param", "negstride", "readonly", "via_data"
+    # evidence, for messages: the node that proved grad / device, and a short phrase
+    grad_node: Any = None
+    grad_why: str | None = None
+    device_node: Any = None
+    device_why: str | None = None
+    info: Any = None  # CLASS: ClassInfo; NNMODULE: parametric flag etc.
+
+    def with_(self, **kw: Any) -> "Value":
+        return replace(self, **kw)
+
+    @property
+    def is_array(self) -> bool:
+        return self.kind in ARRAYLIKE
+
+    @property
+    def is_param(self) -> bool:
+        return "param" in self.flags
+
+
+TOP = Value()
+
+
+def _join_field(a: Any, b: Any) -> Any:
+    return a if a == b else None
+
+
+def join_device(a: str | None, b: str | None) -> str | None:
+    if a == b:
+        return a
+    if a is None or b is None:
+        return None
+    return MAYBE  # cpu with accel, or anything with maybe
+
+
+def join(a: Value | None, b: Value | None) -> Value:
+    if a is None:
+        return b if b is not None else TOP
+    if b is None or a is b:
+        return a
+    if a == b:
+        return a
+    if a.kind != b.kind:
+        # `try: import torch / except ImportError: torch = None` keeps torch usable
+        if a.kind == NONE and b.kind in (REF, CLASS):
+            return b
+        if b.kind == NONE and a.kind in (REF, CLASS):
+            return a
+        if {a.kind, b.kind} <= {STR, DEVICE}:
+            return Value(kind=DEVICE, device=join_device(a.device, b.device))
+        return TOP
+    grad = _join_field(a.grad, b.grad)
+    device = join_device(a.device, b.device)
+    return Value(
+        kind=a.kind,
+        qual=_join_field(a.qual, b.qual),
+        device=device,
+        grad=grad,
+        dtype=_join_field(a.dtype, b.dtype),
+        buf=_join_field(a.buf, b.buf),
+        const=_join_field(a.const, b.const),
+        elem=join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None,
+        elts=a.elts if a.elts == b.elts else None,
+        flags=a.flags & b.flags,
+        grad_node=a.grad_node if grad else None,
+        grad_why=a.grad_why if grad else None,
+        device_node=(a.device_node if a.device == device else b.device_node) if device else None,
+        device_why=(a.device_why if a.device == device else b.device_why) if device else None,
+        info=a.info if a.info is b.info else None,
+    )
+
+
+def device_of_string(s: str) -> str | None:
+    s = s.strip().lower()
+    base = s.split(":", 1)[0]
+    if base == "cpu":
+        return CPU
+    if base in ("cuda", "mps", "xpu", "hpu", "npu", "xla", "mtia", "privateuseone"):
+        return ACCEL
+    if base == "meta":
+        return None
+    return None
+
+
+# --- dtype vocabulary -------------------------------------------------------------------------
+
+TORCH_DTYPES = {
+    "float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
+    "float16": "float16", "half": "float16", "bfloat16": "bfloat16",
+    "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16",
+    "short": "int16", "int8": "int8", "uint8": "uint8", "bool": "bool",
+    "complex64": "complex64", "cfloat": "complex64", "complex128": "complex128",
+    "cdouble": "complex128", "complex32": "complex32", "chalf": "complex32",
+    "float8_e4m3fn": "float8_e4m3fn", "float8_e5m2": "float8_e5m2",
+    "float8_e4m3fnuz": "float8_e4m3fnuz", "float8_e5m2fnuz": "float8_e5m2fnuz",
+    "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+    "quint8": "quint8", "qint8": "qint8", "qint32": "qint32", "quint4x2": "quint4x2",
+}
+NUMPY_DTYPES = {
+    "float32": "float32", "single": "float32", "float64": "float64", "double": "float64",
+    "float_": "float64", "float16": "float16", "half": "float16", "int64": "int64",
+    "int32": "int32", "int16": "int16", "int8": "int8", "uint8": "uint8", "uint16": "uint16",
+    "uint32": "uint32", "uint64": "uint64", "bool_": "bool", "bool": "bool",
+    "complex64": "complex64", "complex128": "complex128", "longdouble": "longdouble",
+    "object_": "object", "str_": "str", "bytes_": "bytes", "datetime64": "datetime64",
+    "timedelta64": "timedelta64", "intp": "int64", "int_": "int64",
+}
+DTYPE_STRINGS = {
+    "float32": "float32", "f4": "float32", "float64": "float64", "f8": "float64", "float": "float64",
+    "float16": "float16", "f2": "float16", "int64": "int64", "i8": "int64", "int32": "int32",
+    "i4": "int32", "int16": "int16", "int8": "int8", "uint8": "uint8", "u1": "uint8",
+    "bool": "bool", "int": "int64", "object": "object", "O": "object",
+}
+# the dtype a legacy constructor forces, None = the default dtype
+LEGACY_CONSTRUCTORS = {
+    "Tensor": None, "FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+    "BFloat16Tensor": "bfloat16", "ByteTensor": "uint8", "CharTensor": "int8",
+    "ShortTensor": "int16", "IntTensor": "int32", "LongTensor": "int64", "BoolTensor": "bool",
+}
+DTYPE_NAMES_TORCH = {
+    "float32": "float32", "float64": "float64", "float16": "float16", "bfloat16": "bfloat16",
+    "uint8": "uint8", "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
+    "bool": "bool",
+}
+FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64"}
+INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"}

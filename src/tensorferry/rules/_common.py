@@ -1,0 +1,88 @@
+"""Helpers shared by rule modules (no libcst import at module level)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tensorferry.facts import (
+    INT,
+    LEGACY_CONSTRUCTORS,
+    LIST,
+    NDARRAY,
+    SIZE,
+    TENSOR,
+    TUPLE,
+    Value,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import libcst as cst
+
+    from tensorferry.analysis import CallFact
+    from tensorferry.context import Context
+
+
+def legacy_name(fact: "CallFact") -> str | None:
+    """`Tensor`, `LongTensor`, ... when the call targets a legacy constructor."""
+    q = fact.qual
+    if not q or not q.startswith("torch."):
+        return None
+    rest = q[6:]
+    name = rest.removeprefix("cuda.")
+    if name in LEGACY_CONSTRUCTORS and rest in (name, f"cuda.{name}"):
+        return name
+    return None
+
+
+def is_cuda_legacy(fact: "CallFact") -> bool:
+    return bool(fact.qual and fact.qual.startswith("torch.cuda."))
+
+
+def forced_dtype(name: str) -> str | None:
+    return LEGACY_CONSTRUCTORS[name]
+
+
+def size_reading(v: Value, node: "cst.BaseExpression") -> str | None:
+    """Why this argument is taken as a size, or None when it is not provably one."""
+    import libcst as cst
+
+    if v.kind == INT:
+        if isinstance(node, cst.Integer):
+            return "an integer"
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "len":
+            return "`len(...)`, an integer"
+        return "an integer"
+    if v.kind == SIZE:
+        return "a `torch.Size`"
+    return None
+
+
+def provably_data(v: Value, node: "cst.BaseExpression") -> str | None:
+    """'an ndarray' / 'a list' / 'a tuple' when the argument is proven to be data."""
+    import libcst as cst
+
+    if isinstance(node, cst.List) or v.kind == LIST:
+        return "a list"
+    if isinstance(node, cst.Tuple) or v.kind == TUPLE:
+        return "a tuple"
+    if v.kind == NDARRAY:
+        return "an ndarray"
+    return None
+
+
+def describe(ctx: "Context", node: "cst.BaseExpression") -> str:
+    text = ctx.code(node).strip()
+    if len(text) > 40 or "\n" in text:
+        text = text.split("\n", 1)[0][:37] + "..."
+    return f"`{text}`"
+
+
+def is_tensor(v: Value) -> bool:
+    return v.kind == TENSOR
+
+
+def evidence_line(ctx: "Context", node) -> str:
+    try:
+        return f" (line {ctx.line(node)})"
+    except Exception:
+        return ""
