@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     fix = sub.add_parser("fix", help="apply fixes (safe ones unless --unsafe-fixes)")
-    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                     help="files or folders (default: .); `-` reads stdin and writes the fixed "
+                          "source to stdout")
     add_selection_args(fix)
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     fix.add_argument("--diff", action="store_true",
@@ -60,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--exit-non-zero-on-fix", action="store_true",
                      help="exit 1 when a file was changed, even if no findings remain")
     fix.add_argument("--stdin-filename", metavar="NAME", help="file name to report for `-`")
-    fix.add_argument("-q", "--quiet", action="store_true")
-    fix.add_argument("--show-traceback", action="store_true")
+    fix.add_argument("-q", "--quiet", action="store_true",
+                     help="print remaining findings only: no summary, no `Rewriting` lines")
+    fix.add_argument("--show-traceback", action="store_true",
+                     help="print the traceback of internal errors")
     fix.set_defaults(func=cmd_fix)
 
     rules = sub.add_parser("rules", help="list the rules")
