@@ -259,6 +259,19 @@ def test_fix_keeps_the_exec_bit(tmp_path, capsys):
     assert stat.S_IMODE(path.stat().st_mode) == 0o751
 
 
+def test_fix_gives_the_file_back_to_its_owner(tmp_path, capsys, monkeypatch):
+    """Run by another user (e.g. root), the rewritten file keeps the original owner and group."""
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.Tensor(a)\n")
+    st = path.stat()
+    calls = []
+    monkeypatch.setattr(os, "getuid", lambda: st.st_uid + 1)
+    monkeypatch.setattr(os, "chown", lambda p, uid, gid: calls.append((Path(p).parent, uid, gid)))
+    rc, _, _ = run(capsys, str(path))
+    assert rc == 0
+    assert calls == [(tmp_path, st.st_uid, st.st_gid)]
+
+
 def test_unchanged_file_is_not_touched(tmp_path, capsys):
     path = tmp_path / "clean.py"
     path.write_bytes(b"import torch\nx = torch.as_tensor(a)\n\n ")

@@ -148,12 +148,12 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-            os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
-            if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
-                try:
-                    os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-                except OSError:
-                    pass
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))  # mkstemp created it 0600
+        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except OSError:  # only the owner's group, or nothing, may be given away
+                pass
         os.replace(tmp, real)
     except BaseException:
         try:
