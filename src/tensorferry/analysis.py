@@ -1151,7 +1151,11 @@ class Analyzer:
         method = None
         qual = None
         fv: Value | None = None
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
+                f"{func.value.value}.{func.attr.value}" in st.env:
+            fv = self.eval(func, st)  # `self.fc(x)`: call the attribute's value
+            qual = _qual_name(fv)
+        elif isinstance(func, cst.Attribute):
             recv_node = func.value
             recv = self.eval_attribute_base(func, st)
             if recv.kind == REF:
@@ -1605,7 +1609,17 @@ class Analyzer:
             if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
                 pass
             return Value(kind=NONE)
-        if m == "to" and recv.kind in (UNKNOWN,) and recv.info is None:
+        if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
+            # a tensor or a module: only the device is known
+            if m == "cuda":
+                return Value(device=ACCEL, buf=new_buf(), device_node=f.node,
+                             device_why="it was moved with `.cuda()`")
+            for v, _n in pos[:1]:
+                d, ok = self.device_arg(v)
+                if ok and d in (ACCEL, MAYBE):
+                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=(
+                        "it was moved to an accelerator with `.to(...)`" if d == ACCEL else
+                        "it was moved with `.to(device)` where `device` may be an accelerator"))
             return TOP
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP

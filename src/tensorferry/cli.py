@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", default="text",
                        choices=["text", "concise", "json", "json-lines"])
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("-j", "--jobs", type=int, default=None,
+                       help="parallel processes (default: all cores; 1 = serial)")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="count unsafe fixes as available in the summary")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
@@ -103,7 +105,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from tensorferry.output import render
 
     rules = resolve_rules(args)
-    report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename)
+    report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs)
     for msg in report.errors:
         print(f"error: {msg}", file=sys.stderr)
     render(report.diagnostics, args.output_format, sys.stdout, quiet=args.quiet,

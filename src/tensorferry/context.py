@@ -41,13 +41,16 @@ class Context:
         return self._pos()[node].start.line
 
     def code(self, node: "cst.CSTNode") -> str:
+        """Source of ``node`` without its own outer parentheses (matching :meth:`span`)."""
+        if getattr(node, "lpar", None):
+            node = node.with_changes(lpar=[], rpar=[])
         return self.module.code_for_node(node)
 
     # -- reporting ---------------------------------------------------------------------------
     def replace(self, node: "cst.CSTNode", new: "cst.CSTNode | str") -> Edit:
         """An edit replacing ``node``'s span with ``new`` (a node or source text)."""
         start, end = self.span(node)
-        content = new if isinstance(new, str) else self.module.code_for_node(new)
+        content = new if isinstance(new, str) else self.code(new)
         return Edit(content, start, end)
 
     def report(self, node: "cst.CSTNode", message: str, *, fix: Fix | None = None,

@@ -16,7 +16,7 @@ from tensorferry.diagnostics import (
 from tensorferry.rules import Rule, all_rules
 
 # flake8's own noqa syntax: `# noqa`, `# noqa: TNP101,TNP303`, `# NOQA:TNP1` (prefixes match).
-NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.I)
+NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 FILE_NOQA_RE = re.compile(
     r"^#\s*tensorferry:\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?\s*$",
     re.I | re.M,

@@ -18,7 +18,7 @@ class LegacyConstructor(Rule):
     summary = "`torch.Tensor(data)` and typed legacy constructors force the dtype and alias only some arrays"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("Tensor(",)
+    triggers = ("Tensor(", "Tensor as ")
     docs = RuleDocs(
         what="""
 Flags data conversions through the legacy constructors `torch.Tensor(x)`,

@@ -11,7 +11,7 @@ class LegacyConstructorSize(Rule):
     summary = "`torch.Tensor(n)` allocates uninitialised memory of size n instead of holding the value n"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("Tensor(",)
+    triggers = ("Tensor(", "Tensor as ")
     docs = RuleDocs(
         what="""
 Flags legacy constructors called with sizes: `torch.Tensor(n)`, `torch.Tensor(2, 3)`,

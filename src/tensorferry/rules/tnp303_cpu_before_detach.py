@@ -65,9 +65,8 @@ The fix is safe.
                 continue
             done.add(id(fact.node))
             x = inner.func.value
-            new_inner = fact.node.with_changes(func=fact.node.func.with_changes(value=x))
-            new_outer = inner.with_changes(func=inner.func.with_changes(value=new_inner),
-                                           lpar=fact.node.lpar, rpar=fact.node.rpar)
+            new_inner = fact.node.with_changes(func=fact.node.func.with_changes(value=x), lpar=[], rpar=[])
+            new_outer = inner.with_changes(func=inner.func.with_changes(value=new_inner), lpar=[], rpar=[])
             call = f".{attr}({'...' if inner.args else ''})"
             fix = ctx.fix("safe", f"Swap to `.detach(){call}`", ctx.replace(fact.node, new_outer))
             ctx.report(
