@@ -488,6 +488,32 @@ def test_select_limits_the_fixes(tmp_path, capsys):
     assert path.read_text() == "import torch\nx = torch.Tensor(a)\ny = x.detach().cpu()\n"
 
 
+def test_parallel_and_serial_runs_agree(tmp_path, capsys):
+    files = {
+        "a.py": "import torch\nx = torch.Tensor(a)\n",
+        "b.py": "import torch\nt = torch.from_numpy(a)\n",
+        "c.py": "x = 1\n",
+        "d.py": "import torch\nx = torch.Tensor(a\n",
+        "e/f.py": "y = x.cpu().detach()\nt = torch.from_numpy(b[::-1])\n",
+        "e/g.py": "y = broken()\n",
+    }
+    outputs = {}
+    for jobs in ("1", "3"):
+        root = tmp_path / f"j{jobs}"
+        for name, text in files.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+        rc, out, err = run(capsys, "--jobs", jobs, str(root))
+        contents = {name: (root / name).read_text() for name in files}
+        outputs[jobs] = (rc, out.replace(str(root), "ROOT"), err.replace(str(root), "ROOT"), contents)
+    assert outputs["1"] == outputs["3"]
+    rc, out, err, contents = outputs["3"]
+    assert rc == 2
+    assert err.splitlines() == ["Rewriting ROOT/a.py", "Rewriting ROOT/e/f.py"]
+    assert contents["e/f.py"] == (
+        "import numpy as np\ny = x.detach().cpu()\nt = torch.from_numpy(np.ascontiguousarray(b[::-1]))\n")
+
+
 # -- --diff ----------------------------------------------------------------------------------------
 
 def test_diff_prints_and_writes_nothing(tmp_path, capsys, monkeypatch):

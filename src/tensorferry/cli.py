@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "source to stdout")
     add_selection_args(fix)
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    fix.add_argument("-j", "--jobs", type=int, default=None,
+                     help="parallel processes (default: all cores; 1 = serial)")
     fix.add_argument("--diff", action="store_true",
                      help="print a unified diff of the fixes and write nothing (exit 1 if any)")
     fix.add_argument("--exit-non-zero-on-fix", action="store_true",

@@ -16,6 +16,9 @@ The work per file:
    overwritten and the run reports an error. A file or folder without write permission (no
    write bit, or no access) is reported, not written.
 
+Steps 1-2 run in parallel processes (``--jobs``); the writes happen in one process, in file
+order, so the output is the same for any number of jobs.
+
 Imports a fix needs are part of the fix itself (``tensorferry.edits.ensure_import``), so they
 appear only in files that a fix changes.
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import difflib
+import itertools
 import os
 import stat
 import sys
@@ -227,7 +231,51 @@ def _read_path(path: str, rules, unsafe: bool) -> tuple[FileFix, bytes | None]:
     except OSError as exc:
         return FileFix(path, remaining=[parse_error(path, f"cannot read: {exc.strerror or exc}")],
                        error=True), None
-    return fix_decoded(src, path, rules, unsafe=unsafe), raw
+    result = fix_decoded(src, path, rules, unsafe=unsafe)
+    if not result.changed:  # the texts and bytes are needed only to diff or write
+        result.old_text = result.new_text = ""
+        return result, None
+    return result, raw
+
+
+_WORKER: tuple[Sequence[type[Rule]], bool] = ((), False)
+
+
+def _init_worker(rules: Sequence[type[Rule]], unsafe: bool) -> None:
+    global _WORKER
+    _WORKER = (tuple(rules), unsafe)
+
+
+def _work(path: str) -> tuple[FileFix, bytes | None]:
+    return _read_path(path, *_WORKER)
+
+
+def fix_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *, unsafe: bool,
+              jobs: int | None = None):
+    """Yield ``(path, FileFix, original bytes or None)`` in the order of ``paths``.
+
+    The fixes are computed in parallel processes (``jobs``, default: all cores); writing is
+    left to the caller, which does it in order, in one process.
+    """
+    from tensorferry.runner import default_jobs
+
+    jobs = default_jobs() if not jobs or jobs < 1 else jobs
+    if jobs > 1 and len(paths) > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(jobs, len(paths)), mp_context=ctx,
+            initializer=_init_worker, initargs=(tuple(rules), unsafe),
+        ) as pool:
+            chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
+            for path, (result, raw) in zip(paths, pool.map(_work, paths, chunksize=chunk)):
+                yield path, result, raw
+    else:
+        for path in paths:
+            yield (path, *_read_path(path, rules, unsafe))
 
 
 def run_fix(args: argparse.Namespace, rules: Sequence[type[Rule]]) -> int:
@@ -243,11 +291,11 @@ def run_fix(args: argparse.Namespace, rules: Sequence[type[Rule]]) -> int:
     fixed = 0
     changed = 0
     remaining: list[Diagnostic] = []
-    for path in files:
-        if path == "-":
-            result, raw = _read_stdin(args.stdin_filename or "-", rules, unsafe)
-        else:
-            result, raw = _read_path(path, rules, unsafe)
+    results = fix_paths([f for f in files if f != "-"], rules, unsafe=unsafe, jobs=args.jobs)
+    if "-" in files:
+        results = itertools.chain([("-", *_read_stdin(args.stdin_filename or "-", rules, unsafe))],
+                                  results)
+    for path, result, raw in results:
         had_error |= result.error
         if args.diff:
             remaining.extend(result.remaining)
