@@ -24,7 +24,7 @@ def load_data(n: int = 256, n_in: int = 8):
     return x, y
 
 
-def train(model, x, y, epochs: int = 2):
+def train(model: Net, x, y, epochs: int = 2):
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(epochs):
         opt.zero_grad()
@@ -34,12 +34,25 @@ def train(model, x, y, epochs: int = 2):
         opt.step()
 
 
-def evaluate(model, x):
+def evaluate(model: Net, x):
     model.eval()
     logits = model(x.to(device))  # no torch.no_grad(): the output requires grad
     probs = logits.softmax(-1)
     kept = probs.cpu().detach()
     return probs.numpy(), kept
+
+
+def normalise(batch: np.ndarray):
+    t = torch.from_numpy(batch)
+    batch -= batch.mean(axis=0)  # t shares batch's memory: it changes too
+    return t
+
+
+def export_embeddings(features: np.ndarray):
+    encoder = nn.Linear(features.shape[1], 4).to(device)
+    with torch.no_grad():
+        emb = encoder(torch.from_numpy(features).to(device))
+    return emb.numpy()  # fine on a CPU-only machine, TypeError on a GPU machine
 
 
 if __name__ == "__main__":

@@ -46,12 +46,12 @@ def test_exit_codes(proj, capsys):
 
 
 def test_select_and_ignore_prefixes(proj, capsys):
-    _, out, _ = run(capsys, "check", "--select", "TNP3", str(proj))
+    _, out, _ = run(capsys, "check", "--output-format", "concise", "--select", "TNP3", str(proj))
     assert "TNP303" in out and "TNP101" not in out
-    _, out, _ = run(capsys, "check", "--ignore", "TNP1", str(proj))
+    _, out, _ = run(capsys, "check", "--output-format", "concise", "--ignore", "TNP1", str(proj))
     assert "TNP303" in out and "TNP101" not in out
     # the more specific code wins over a broader ignore
-    _, out, _ = run(capsys, "check", "--ignore", "TNP", "--select", "TNP101", str(proj))
+    _, out, _ = run(capsys, "check", "--output-format", "concise", "--ignore", "TNP", "--select", "TNP101", str(proj))
     assert "TNP101" in out and "TNP303" not in out
 
 
@@ -60,20 +60,20 @@ def test_noqa(tmp_path, capsys):
     src = src.replace("y.cpu().detach()", "y.cpu().detach()  # noqa:TNP1")
     f = tmp_path / "n.py"
     f.write_text(src)
-    _, out, _ = run(capsys, "check", str(f))
+    _, out, _ = run(capsys, "check", "--output-format", "concise", str(f))
     assert "TNP101" not in out and ":5:5: TNP303" in out
     f.write_text(HAZARD.replace("y.cpu().detach()", "y.cpu().detach()  # NOQA"))
-    _, out, _ = run(capsys, "check", str(f))
+    _, out, _ = run(capsys, "check", "--output-format", "concise", str(f))
     assert "TNP303" not in out and "TNP101" in out
 
 
 def test_file_level_noqa(tmp_path, capsys):
     f = tmp_path / "n.py"
     f.write_text("# tensorferry: noqa: TNP303\n" + HAZARD)
-    _, out, _ = run(capsys, "check", str(f))
+    _, out, _ = run(capsys, "check", "--output-format", "concise", str(f))
     assert "TNP303" not in out and "TNP101" in out
     f.write_text("# tensorferry: noqa\n" + HAZARD)
-    rc, out, _ = run(capsys, "check", str(f))
+    rc, out, _ = run(capsys, "check", "--output-format", "concise", str(f))
     assert rc == 0
 
 

@@ -717,6 +717,8 @@ class Analyzer:
                 ann = self.annotation_value(p.annotation.annotation, st)
                 if ann.kind in (NDARRAY, TENSOR):
                     v = ann.with_(buf=v.buf, flags=frozenset({"param"}))
+                elif ann.kind == NNMODULE:
+                    v = ann
             st.env[name] = v
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
@@ -808,27 +810,21 @@ class Analyzer:
     def attrs_assigned_outside_init(self, node: cst.ClassDef) -> set[str]:
         names: set[str] = set()
 
-        class V(cst.CSTVisitor):
-            def visit_Assign(self, n: cst.Assign) -> None:
-                for t in n.targets:
-                    self._t(t.target)
-
-            def visit_AugAssign(self, n: cst.AugAssign) -> None:
-                self._t(n.target)
-
-            def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-                self._t(n.target)
-
-            def _t(self, t) -> None:
-                if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
-                    names.add(t.attr.value)
-                elif isinstance(t, (cst.Tuple, cst.List)):
-                    for e in t.elements:
-                        self._t(e.value)
+        def target(t) -> None:
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                names.add(t.attr.value)
+            elif isinstance(t, (cst.Tuple, cst.List)):
+                for e in t.elements:
+                    target(e.value)
 
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
-                stmt.visit(V())
+                for small in simple_statements(stmt.body):
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            target(t.target)
+                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
+                        target(small.target)
         return names
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
@@ -840,6 +836,8 @@ class Analyzer:
             return Value(kind=TENSOR, buf=new_buf())
         if q in ("numpy.ndarray", "numpy.typing.NDArray"):
             return Value(kind=NDARRAY, buf=new_buf())
+        if v.kind == CLASS and isinstance(v.info, ClassInfo) and v.info.is_module:
+            return Value(kind=NNMODULE, info=v.info)  # `model: Net` with Net an nn.Module here
         return TOP
 
     # -- expressions ---------------------------------------------------------------------------
@@ -1853,6 +1851,40 @@ class Analyzer:
             return Value(kind=NDARRAY, buf=new_buf(),
                          dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None)
         return TOP
+
+
+def _bodies(stmt) -> list:
+    """Statement lists nested directly in a compound statement (no expressions visited)."""
+    out = []
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        out.append(body.body)
+    for h in getattr(stmt, "handlers", ()) or ():
+        if isinstance(h.body, cst.IndentedBlock):
+            out.append(h.body.body)
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.append([orelse])
+    elif orelse is not None and isinstance(getattr(orelse, "body", None), cst.IndentedBlock):
+        out.append(orelse.body.body)
+    final = getattr(stmt, "finalbody", None)
+    if final is not None and isinstance(final.body, cst.IndentedBlock):
+        out.append(final.body.body)
+    for case in getattr(stmt, "cases", ()) or ():
+        if isinstance(case.body, cst.IndentedBlock):
+            out.append(case.body.body)
+    return out
+
+
+def simple_statements(block):
+    """Every small statement under a block, through nested compound statements."""
+    stack = [block.body if isinstance(block, cst.IndentedBlock) else getattr(block, "body", [])]
+    while stack:
+        for stmt in stack.pop():
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                yield from stmt.body
+            elif not isinstance(stmt, cst.BaseSmallStatement):
+                stack.extend(_bodies(stmt))
 
 
 def analyze(module: cst.Module) -> Analysis:

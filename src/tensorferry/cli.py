@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from tensorferry import __version__
+from tensorferry.config import ConfigError
+from tensorferry.output import CHECK_FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -19,6 +22,10 @@ def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
+def _globs(value: str) -> list[str]:
+    return [g.strip() for g in value.split(",") if g.strip()]
+
+
 def add_selection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", type=_codes, metavar="CODES",
                    help="comma-separated codes or prefixes to enable (default: all, TNP)")
@@ -26,6 +33,10 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
                    help="codes or prefixes to enable in addition to --select")
     p.add_argument("--ignore", type=_codes, metavar="CODES", default=[],
                    help="comma-separated codes or prefixes to disable")
+    p.add_argument("--config", metavar="PATH",
+                   help="read [tool.tensorferry] from this pyproject.toml instead of searching for one")
+    p.add_argument("--isolated", action="store_true",
+                   help="ignore every configuration file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,13 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="lint files and report findings")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     add_selection_args(check)
-    check.add_argument("--output-format", default="text",
-                       choices=["text", "concise", "json", "json-lines"])
+    check.add_argument("--output-format", default=None, choices=CHECK_FORMATS,
+                       help="full (default), concise, json, json-lines, sarif or github")
+    check.add_argument("--output-file", "-o", metavar="FILE", help="write the report to FILE")
+    check.add_argument("--statistics", action="store_true",
+                       help="print the number of findings per rule instead of the findings")
+    check.add_argument("--exclude", type=_globs, metavar="GLOBS", default=None,
+                       help="comma-separated globs of files and folders to skip (replaces `exclude`)")
+    check.add_argument("--extend-exclude", type=_globs, metavar="GLOBS", default=[],
+                       help="globs to skip in addition to `exclude`")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("--cache-dir", metavar="DIR", default=None,
+                       help="result cache folder (default: .tensorferry_cache in the project root, "
+                            "or $TENSORFERRY_CACHE_DIR)")
     check.add_argument("-j", "--jobs", type=int, default=None,
                        help="parallel processes (default: all cores; 1 = serial)")
-    check.add_argument("--unsafe-fixes", action="store_true",
-                       help="count unsafe fixes as available in the summary")
+    check.add_argument("--unsafe-fixes", action="store_const", const=True, default=None,
+                       help="count unsafe fixes as available (summary, statistics, SARIF fixes)")
+    check.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_const", const=False,
+                       help="override `unsafe-fixes = true` from the configuration")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--stdin-filename", metavar="NAME", help="file name to report for `-`")
@@ -92,33 +115,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_rules(args: argparse.Namespace):
-    from tensorferry.rules import all_rules, select_rules
+def resolve_settings(args: argparse.Namespace):
+    """The run's configuration (``[tool.tensorferry]``), read once and kept on ``args.settings``."""
+    from tensorferry.config import resolve_config
 
-    known = [r.code for r in all_rules()]
-    for code in (args.select or []) + args.extend_select + args.ignore:
-        if code != "ALL" and not any(k.startswith(code) for k in known):
-            raise UsageError(f"unknown rule code or prefix: {code}")
-    return select_rules(args.select, args.ignore, args.extend_select)
+    if getattr(args, "settings", None) is None:
+        args.settings = resolve_config(getattr(args, "paths", None) or [],
+                                       getattr(args, "config", None), getattr(args, "isolated", False))
+    return args.settings
+
+
+def resolve_rules(args: argparse.Namespace):
+    """Rules for this run: the configuration's selection, then the command line's (ruff's
+    precedence: ``--select`` starts over, ``--extend-select`` and ``--ignore`` adjust)."""
+    from tensorferry.config import ConfigError, check_codes, select_layered
+
+    cfg = resolve_settings(args)
+    try:
+        check_codes((args.select or []) + args.extend_select + args.ignore, "command line")
+    except ConfigError as exc:
+        raise UsageError(str(exc).removeprefix("command line: ")) from None
+    return select_layered([
+        (cfg.select, cfg.extend_select, cfg.ignore),
+        (args.select, args.extend_select, args.ignore),
+    ])
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from tensorferry.config import filter_per_file_ignores, is_excluded
+    from tensorferry.output import Sources, render
     from tensorferry.runner import check_paths
-    from tensorferry.output import render
 
     rules = resolve_rules(args)
-    report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs)
+    cfg = args.settings
+    fmt = args.output_format or cfg.output_format or "full"
+    unsafe = bool(cfg.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes)
+    excludes = (cfg.exclude if args.exclude is None else args.exclude) + cfg.extend_exclude + args.extend_exclude
+    # Folder-name globs prune the walk; every glob is then matched relative to the project root.
+    prune = [g for g in excludes if "/" not in g and os.sep not in g]
+    skip = (lambda path: is_excluded(path, excludes, cfg.root)) if excludes else None
+    cache_dir = None
+    if not args.no_cache:
+        from tensorferry.cache import DEFAULT_DIR
+
+        cache_dir = (args.cache_dir or os.environ.get("TENSORFERRY_CACHE_DIR")
+                     or os.path.join(str(cfg.root) if cfg.root else os.getcwd(), DEFAULT_DIR))
+    report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs,
+                         exclude=prune, skip=skip, cache_dir=cache_dir)
+    diagnostics = filter_per_file_ignores(report.diagnostics, cfg.per_file_ignores, cfg.root)
     for msg in report.errors:
         print(f"error: {msg}", file=sys.stderr)
-    render(report.diagnostics, args.output_format, sys.stdout, quiet=args.quiet,
-           unsafe_enabled=args.unsafe_fixes)
+    options = dict(quiet=args.quiet, unsafe_enabled=unsafe, rules=rules,
+                   sources=Sources(report.sources), errors=report.errors,
+                   had_error=report.had_error, show_statistics=args.statistics)
+    if args.output_file:
+        try:
+            with open(args.output_file, "w", encoding="utf-8") as fh:
+                render(diagnostics, fmt, fh, color=False, **options)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output_file}: {exc.strerror or exc}") from None
+    else:
+        render(diagnostics, fmt, sys.stdout, **options)
     if args.show_traceback:
-        for d in report.diagnostics:
+        for d in diagnostics:
             if d.detail:
                 print(d.detail, file=sys.stderr)
     if report.had_error:
         return EXIT_ERROR
-    if report.diagnostics and not args.exit_zero:
+    if diagnostics and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -181,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

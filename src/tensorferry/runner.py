@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from tensorferry.cache import Cache
 from tensorferry.diagnostics import Diagnostic
 from tensorferry.engine import lint_source, parse_error
 from tensorferry.files import DecodeError, decode, discover, read_source
@@ -19,37 +20,54 @@ class Report:
     errors: list[str] = field(default_factory=list)
     files: int = 0
     had_error: bool = False
+    # Text of sources that are not on disk (stdin), by reported name, for snippets and SARIF.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
-def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None
+def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None,
+              sources: dict[str, str] | None = None, cache: "Cache | None" = None
               ) -> tuple[list[Diagnostic], bool]:
     name = display or path
+    key = None
     try:
         if path == "-":
             src = decode(sys.stdin.buffer.read())
+            if sources is not None:
+                sources[name] = src.text
         else:
-            src = read_source(path)
+            with open(path, "rb") as fh:
+                raw = fh.read()
+            if cache is not None:
+                key = cache.key(name, raw)
+                hit = cache.get(key)
+                if hit is not None:
+                    return hit
+            src = decode(raw)
     except DecodeError as exc:
         return [parse_error(name, f"cannot read: {exc}")], True
     except OSError as exc:
         return [parse_error(name, f"cannot read: {exc.strerror or exc}")], True
     result = lint_source(src.text, name, rules)
+    if key is not None and not any(d.code == "TNP002" for d in result.diagnostics):
+        cache.put(key, result.diagnostics, result.error)
     return result.diagnostics, result.error
 
 
 _RULES: Sequence[type[Rule]] = ()
+_CACHE: "Cache | None" = None
 
 
-def _init_worker(codes: tuple[str, ...]) -> None:
-    global _RULES
+def _init_worker(codes: tuple[str, ...], cache_dir: str | None) -> None:
+    global _RULES, _CACHE
     from tensorferry.rules import rules_by_code
 
     by_code = rules_by_code()
     _RULES = tuple(by_code[c] for c in codes)
+    _CACHE = Cache(cache_dir, codes) if cache_dir else None
 
 
 def _work(path: str) -> tuple[list[Diagnostic], bool]:
-    return check_one(path, _RULES)
+    return check_one(path, _RULES, cache=_CACHE)
 
 
 def default_jobs() -> int:
@@ -61,16 +79,22 @@ def default_jobs() -> int:
 
 def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
                 stdin_filename: str | None = None, exclude: list[str] | None = None,
-                jobs: int | None = None) -> Report:
+                jobs: int | None = None, skip: Callable[[str], bool] | None = None,
+                cache_dir: str | None = None) -> Report:
+    """Check ``paths``. ``exclude`` globs prune the walk; ``skip(path)`` drops discovered files
+    (never a file named on the command line)."""
     report = Report()
     files, errors = discover(list(paths), exclude)
+    if skip is not None:
+        explicit = {p for p in paths if p == "-" or not os.path.isdir(p)}
+        files = [f for f in files if f in explicit or not skip(f)]
     report.errors.extend(errors)
     report.had_error = bool(errors)
     jobs = default_jobs() if not jobs or jobs < 1 else jobs
     parallel = [f for f in files if f != "-"]
     results: list[tuple[list[Diagnostic], bool]] = []
     if "-" in files:
-        results.append(check_one("-", rules, stdin_filename))
+        results.append(check_one("-", rules, stdin_filename, report.sources))
     if jobs > 1 and len(parallel) > 1:
         import concurrent.futures
         import multiprocessing
@@ -78,11 +102,12 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
         ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         with concurrent.futures.ProcessPoolExecutor(
             max_workers=min(jobs, len(parallel)), mp_context=ctx,
-            initializer=_init_worker, initargs=(tuple(r.code for r in rules),),
+            initializer=_init_worker, initargs=(tuple(r.code for r in rules), cache_dir),
         ) as pool:
             results.extend(pool.map(_work, parallel, chunksize=max(1, min(32, len(parallel) // (jobs * 8) or 1))))
     else:
-        results.extend(check_one(p, rules) for p in parallel)
+        cache = Cache(cache_dir, [r.code for r in rules]) if cache_dir else None
+        results.extend(check_one(p, rules, cache=cache) for p in parallel)
     for diags, err in results:
         report.files += 1
         report.diagnostics.extend(diags)

@@ -10,7 +10,7 @@ class MutationAfterNumpy(Rule):
     summary = "an in-place write reaches both sides of memory shared by a torch->numpy conversion"
     fix_availability = "always"
     fix_applicability = "unsafe"
-    triggers = (".numpy(", "asarray", "array(")
+    triggers = (".numpy(", "asarray(")
     docs = RuleDocs(
         what="""
 Flags an in-place write to an array or tensor whose memory is shared through a PyTorch -> NumPy

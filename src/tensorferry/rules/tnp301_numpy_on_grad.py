@@ -11,7 +11,7 @@ class NumpyOnGrad(Rule):
     summary = "`.numpy()` / `np.asarray(t)` on a tensor that requires grad raises RuntimeError"
     fix_availability = "always"
     fix_applicability = "safe"
-    triggers = (".numpy(", "asarray(", "array(", ".float32(", ".float64(")
+    triggers = (".numpy(", "asarray(", "np.array(", "numpy.array(", ".float32(", ".float64(")
     docs = RuleDocs(
         what="""
 Flags `t.numpy()`, `np.asarray(t)`, `np.array(t)` and `np.float32(t)` where `t` provably requires

@@ -11,7 +11,7 @@ class NumpyOnAccelerator(Rule):
     summary = "`.numpy()` / `np.asarray(t)` on a tensor that is or may be on an accelerator raises TypeError"
     fix_availability = "always"
     fix_applicability = "safe"
-    triggers = (".numpy(", "asarray(", "array(")
+    triggers = (".numpy(", "asarray(", "np.array(", "numpy.array(")
     docs = RuleDocs(
         what="""
 Flags `t.numpy()`, `np.asarray(t)` and `np.array(t)` where `t` is on an accelerator (`.cuda()`,

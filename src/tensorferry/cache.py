@@ -1,0 +1,91 @@
+"""Result cache for `tensorferry check`: findings per file, keyed by content.
+
+The key covers the file's bytes, its reported name, the selected rules and a fingerprint of
+tensorferry itself (version plus the size and mtime of its modules), so a cached entry is
+reused only when the same code would produce it. Files with findings are cached too.
+Entries are written atomically (temporary file + rename), so parallel runs can share a cache
+folder: the worst case is that two processes compute the same entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from tensorferry import __version__
+from tensorferry.diagnostics import Diagnostic
+
+DEFAULT_DIR = ".tensorferry_cache"
+
+
+@functools.cache
+def tool_fingerprint() -> str:
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256(f"{__version__}|{sys.version_info[:2]}".encode())
+    for path in sorted(pkg.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(pkg)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+class Cache:
+    def __init__(self, root: str | os.PathLike, rule_codes: Sequence[str]) -> None:
+        self.root = Path(root)
+        self.salt = f"{tool_fingerprint()}|{','.join(sorted(rule_codes))}".encode()
+        self.dir = self.root / __version__
+        self._ready = False
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():
+            try:
+                ignore.write_text("# Created by tensorferry: the result cache.\n*\n")
+            except OSError:
+                pass
+        self._ready = True
+
+    def key(self, name: str, raw: bytes) -> str:
+        h = hashlib.sha256(self.salt)
+        h.update(name.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        h.update(raw)
+        return h.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.dir / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> tuple[list[Diagnostic], bool] | None:
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            return [Diagnostic.from_json(d) for d in data["diagnostics"]], bool(data["error"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, diagnostics: list[Diagnostic], error: bool) -> None:
+        try:
+            self._prepare()
+            path = self._path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            payload = json.dumps({"error": error, "diagnostics": [d.to_json() for d in diagnostics]})
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(payload)
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass  # a read-only or full disk makes the cache a no-op, never an error

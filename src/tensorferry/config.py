@@ -1,0 +1,262 @@
+"""``[tool.tensorferry]`` in ``pyproject.toml``: discovery, validation, precedence.
+
+The nearest ``pyproject.toml`` with a ``[tool.tensorferry]`` table, searching upward from the
+first path argument (or the current folder), configures the run. Options given on the command
+line override the file the way ruff's do: ``--select`` replaces the file's ``select`` (and the
+file's ``ignore`` no longer applies to what it selects), while ``--extend-select`` and
+``--ignore`` adjust the result.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
+
+TABLE = "tensorferry"
+KEYS = (
+    "select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude",
+    "unsafe-fixes", "output-format",
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem; the CLI prints it and exits with status 2."""
+
+
+@dataclass
+class Config:
+    path: Path | None = None  # the pyproject.toml read, or None
+    root: Path = field(default_factory=Path.cwd)  # the folder patterns are relative to
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    extend_exclude: list[str] = field(default_factory=list)
+    unsafe_fixes: bool | None = None
+    output_format: str | None = None
+
+    @property
+    def all_excludes(self) -> list[str]:
+        return list(self.exclude) + list(self.extend_exclude)
+
+
+def has_table(path: Path) -> bool:
+    try:
+        data = _load(path)
+    except ConfigError:
+        return True  # report the broken file rather than skip it silently
+    return isinstance(data.get("tool"), dict) and TABLE in data["tool"]
+
+
+def _load(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def find_config(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` with ``[tool.tensorferry]``, upward from ``start``."""
+    here = Path(start if start not in (None, "-") else os.getcwd())
+    here = here.resolve() if here.exists() else Path(os.path.abspath(here))
+    if not here.is_dir():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and has_table(candidate):
+            return candidate
+    return None
+
+
+def _known_codes() -> list[str]:
+    from tensorferry.rules import all_rules
+
+    return [r.code for r in all_rules()]
+
+
+def check_codes(codes: Sequence[str], where: str, known: Sequence[str] | None = None) -> None:
+    known = _known_codes() if known is None else known
+    for code in codes:
+        if code == "ALL" or code in (PARSE_ERROR, INTERNAL_ERROR):
+            continue
+        if not any(k.startswith(code) for k in known):
+            raise ConfigError(f"{where}: unknown rule code or prefix: {code}")
+
+
+def _codes(value: object, key: str, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: `{key}` in [tool.{TABLE}] must be a list of rule codes")
+    codes = [v.strip().upper() for v in value if v.strip()]
+    check_codes(codes, f"{path}: `{key}` in [tool.{TABLE}]")
+    return codes
+
+
+def _strings(value: object, key: str, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: `{key}` in [tool.{TABLE}] must be a list of strings")
+    return list(value)
+
+
+def parse_table(table: dict, path: Path) -> Config:
+    """Validate ``[tool.tensorferry]`` from ``path`` and return it as a :class:`Config`."""
+    from tensorferry.output import CHECK_FORMATS
+
+    cfg = Config(path=path, root=path.parent)
+    for key, value in table.items():
+        if key not in KEYS:
+            hint = ""
+            close = [k for k in KEYS if k.replace("-", "_") == key or k.replace("-", "") == key.replace("_", "")]
+            if close:
+                hint = f" (did you mean `{close[0]}`?)"
+            raise ConfigError(f"{path}: unknown key `{key}` in [tool.{TABLE}]{hint}; "
+                              f"known keys: {', '.join(KEYS)}")
+        if key == "select":
+            cfg.select = _codes(value, key, path)
+        elif key == "ignore":
+            cfg.ignore = _codes(value, key, path)
+        elif key == "extend-select":
+            cfg.extend_select = _codes(value, key, path)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `{key}` in [tool.{TABLE}] must be a table of glob = [codes]")
+            cfg.per_file_ignores = {
+                str(glob): _codes(codes, f"{key}.\"{glob}\"", path) for glob, codes in value.items()
+            }
+        elif key == "exclude":
+            cfg.exclude = _strings(value, key, path)
+        elif key == "extend-exclude":
+            cfg.extend_exclude = _strings(value, key, path)
+        elif key == "unsafe-fixes":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: `{key}` in [tool.{TABLE}] must be true or false")
+            cfg.unsafe_fixes = value
+        elif key == "output-format":
+            if value not in CHECK_FORMATS:
+                raise ConfigError(f"{path}: `{key}` in [tool.{TABLE}] must be one of "
+                                  f"{', '.join(CHECK_FORMATS)}, not {value!r}")
+            cfg.output_format = value
+    return cfg
+
+
+def load_config(path: str | os.PathLike, *, explicit: bool = False) -> Config:
+    """Read ``path``. With ``explicit`` (``--config``) a missing table is an error."""
+    path = Path(path)
+    if explicit and not path.is_file():
+        raise ConfigError(f"{path}: no such configuration file")
+    data = _load(path)
+    tool = data.get("tool", {})
+    table = tool.get(TABLE) if isinstance(tool, dict) else None
+    if table is None:
+        if explicit:
+            raise ConfigError(f"{path}: no [tool.{TABLE}] table")
+        return Config(root=path.parent.resolve())
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.{TABLE}] must be a table")
+    cfg = parse_table(table, path.resolve())
+    return cfg
+
+
+def resolve_config(paths: Sequence[str], config: str | None = None, isolated: bool = False) -> Config:
+    """The configuration for a run on ``paths``: ``--isolated`` ignores every file,
+    ``--config`` names one, otherwise the nearest one upward from the first path is used."""
+    if isolated:
+        return Config(root=Path.cwd())
+    if config:
+        return load_config(config, explicit=True)
+    found = find_config(paths[0] if paths else None)
+    return load_config(found) if found else Config(root=Path.cwd())
+
+
+# --------------------------------------------------------------------------- selection
+
+def _best(prefixes: Sequence[str], code: str) -> int:
+    return max((len(p) for p in prefixes if p == "ALL" or code.startswith(p)), default=-1)
+
+
+def select_layered(layers: Sequence[tuple[list[str] | None, list[str], list[str]]]):
+    """Apply (select, extend_select, ignore) layers in order, ruff's way.
+
+    A layer with ``select`` starts over from it; a layer without one adjusts the rules enabled
+    so far. Inside a layer the most specific (longest) matching prefix wins.
+    """
+    from tensorferry.rules import all_rules
+
+    enabled: dict[str, bool] = {}
+    for rule in all_rules():
+        on = False
+        for select, extend, ignore in [(["TNP"], [], []), *layers]:
+            ign = _best(ignore, rule.code)
+            if select is not None:
+                sel = _best(list(select) + list(extend), rule.code)
+                on = sel >= 0 and sel > ign
+            else:
+                sel = _best(extend, rule.code)
+                if sel >= 0 or ign >= 0:
+                    on = sel > ign
+        enabled[rule.code] = on
+    return tuple(r for r in all_rules() if enabled[r.code])
+
+
+# --------------------------------------------------------------------------- files
+
+def _candidates(filename: str, root: Path) -> list[str]:
+    absolute = Path(os.path.abspath(filename))
+    out = [absolute.as_posix(), absolute.name]
+    try:
+        out.append(absolute.relative_to(root).as_posix())
+    except ValueError:
+        pass
+    return out
+
+
+def _matches(filename: str, pattern: str, root: Path) -> bool:
+    pattern = pattern.replace(os.sep, "/")
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    names = _candidates(filename, root)
+    if any(fnmatch.fnmatchcase(n, pattern) for n in names):
+        return True
+    # A pattern also covers everything below a matching folder (`build`, `src/generated`).
+    for name in names[2:] + names[:1]:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            prefix = "/".join(parts[:i])
+            if fnmatch.fnmatchcase(prefix, pattern) or ("/" not in pattern and fnmatch.fnmatchcase(parts[i - 1], pattern)):
+                return True
+    return False
+
+
+def is_excluded(filename: str, patterns: Sequence[str], root: Path) -> bool:
+    return filename != "-" and any(_matches(filename, p, root) for p in patterns)
+
+
+def filter_per_file_ignores(diags: Sequence[Diagnostic], per_file: dict[str, list[str]],
+                            root: Path) -> list[Diagnostic]:
+    """Drop findings whose file matches a glob of ``per-file-ignores`` listing their code
+    (prefixes match). Parse and internal errors are never dropped."""
+    if not per_file:
+        return list(diags)
+    cache: dict[str, list[str]] = {}
+    kept = []
+    for d in diags:
+        if d.code in (PARSE_ERROR, INTERNAL_ERROR):
+            kept.append(d)
+            continue
+        if d.filename not in cache:
+            cache[d.filename] = [
+                c for glob, codes in per_file.items() if _matches(d.filename, glob, root) for c in codes
+            ]
+        if any(c == "ALL" or d.code.startswith(c) for c in cache[d.filename]):
+            continue
+        kept.append(d)
+    return kept

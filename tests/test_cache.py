@@ -1,0 +1,81 @@
+"""The result cache: findings are reused for unchanged files and only for them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import tensorferry.runner as runner
+from tensorferry.cli import main
+
+HAZARD = "import numpy as np\nimport torch\ny = torch.Tensor(np.array([1, 2]))\n"
+
+
+def run(capsys, *args):
+    rc = main(list(args))
+    return rc, capsys.readouterr().out
+
+
+def test_warm_run_reuses_findings_without_linting(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "a.py"
+    f.write_text(HAZARD)
+    cache = tmp_path / "cache"
+    args = ["check", "-j", "1", "--cache-dir", str(cache), "--output-format", "json", str(f)]
+    rc1, cold = run(capsys, *args)
+    assert rc1 == 1 and json.loads(cold)
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+
+    def boom(*a, **k):
+        raise AssertionError("linted although cached")
+
+    monkeypatch.setattr(runner, "lint_source", boom)
+    rc2, warm = run(capsys, *args)
+    assert (rc2, warm) == (rc1, cold)
+
+
+def test_changed_file_is_linted_again(tmp_path, capsys):
+    f = tmp_path / "a.py"
+    f.write_text(HAZARD)
+    cache = tmp_path / "cache"
+    args = ["check", "-j", "1", "--cache-dir", str(cache), "--output-format", "concise", str(f)]
+    assert run(capsys, *args)[0] == 1
+    f.write_text("import torch\ny = torch.tensor([1, 2])\n")
+    assert run(capsys, *args)[0] == 0
+
+
+def test_selection_is_part_of_the_key(tmp_path, capsys):
+    f = tmp_path / "a.py"
+    f.write_text(HAZARD)
+    cache = tmp_path / "cache"
+    assert run(capsys, "check", "--cache-dir", str(cache), "--select", "TNP303", str(f))[0] == 0
+    assert run(capsys, "check", "--cache-dir", str(cache), "--select", "TNP101", str(f))[0] == 1
+
+
+def test_no_cache_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text(HAZARD)
+    run(capsys, "check", "--no-cache", "a.py")
+    assert not (tmp_path / ".tensorferry_cache").exists()
+    run(capsys, "check", "a.py")
+    assert (tmp_path / ".tensorferry_cache").is_dir()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_parallel_runs_with_cache_match_serial(tmp_path, capsys, jobs):
+    for i in range(5):
+        (tmp_path / f"m{i}.py").write_text(HAZARD)
+    cache = tmp_path / ".c"
+    base = run(capsys, "check", "--no-cache", "-j", "1", "--output-format", "json", str(tmp_path))
+    for _ in range(2):
+        got = run(capsys, "check", "--cache-dir", str(cache), "-j", jobs, "--output-format", "json", str(tmp_path))
+        assert got == base
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path, capsys):
+    f = tmp_path / "a.py"
+    f.write_text(HAZARD)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    rc, out = run(capsys, "check", "--cache-dir", str(blocker / "sub"), "--output-format", "concise", str(f))
+    assert rc == 1 and "TNP101" in out

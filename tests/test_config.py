@@ -1,0 +1,192 @@
+"""`[tool.tensorferry]` in pyproject.toml: discovery, precedence, per-file-ignores, exclude, errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from tensorferry.cli import main
+from tensorferry.config import find_config, load_config, select_layered
+
+HAZARD = (
+    "import numpy as np\n"
+    "import torch\n"
+    "labels = np.array([1, 2, 3])\n"
+    "y = torch.Tensor(labels)\n"
+    "z = y.cpu().detach()\n"
+)
+
+
+def run(capsys, *args):
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def codes(capsys, *args):
+    rc, out, err = run(capsys, "check", "--output-format", "json", *args)
+    assert rc in (0, 1), err
+    return sorted({(d["filename"].replace("\\", "/").rsplit("/", 2)[-2:][-1], d["code"]) for d in json.loads(out)})
+
+
+@pytest.fixture
+def proj(tmp_path, monkeypatch):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text(HAZARD)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(HAZARD)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(proj, body: str, name: str = "pyproject.toml"):
+    path = proj / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def test_discovery_nearest_with_table(proj):
+    write(proj, "[tool.tensorferry]\nselect = ['TNP1']\n")
+    (proj / "src" / "pyproject.toml").write_text("[project]\nname = 'x'\n")  # no table: skipped
+    assert find_config(proj / "src" / "a.py") == proj / "pyproject.toml"
+    (proj / "src" / "pyproject.toml").write_text("[tool.tensorferry]\nselect = ['TNP3']\n")
+    assert find_config(proj / "src" / "a.py") == proj / "src" / "pyproject.toml"
+    assert find_config(proj / "tests") == proj / "pyproject.toml"
+
+
+def test_config_selects(proj, capsys):
+    assert codes(capsys, ".") == [("a.py", "TNP101"), ("a.py", "TNP303"),
+                                  ("test_a.py", "TNP101"), ("test_a.py", "TNP303")]
+    write(proj, "[tool.tensorferry]\nselect = ['TNP3']\n")
+    assert codes(capsys, ".") == [("a.py", "TNP303"), ("test_a.py", "TNP303")]
+    # found upward from the first path, not the cwd
+    (proj / "src" / "pyproject.toml").write_text("[tool.tensorferry]\nignore = ['TNP3']\n")
+    assert codes(capsys, "src") == [("a.py", "TNP101")]
+
+
+def test_cli_overrides_file(proj, capsys):
+    write(proj, "[tool.tensorferry]\nselect = ['TNP1', 'TNP3']\nignore = ['TNP101']\n")
+    assert codes(capsys, "src") == [("a.py", "TNP303")]
+    # --select starts over: the file's ignore no longer applies (ruff's example)
+    assert codes(capsys, "--select", "TNP101", "src") == [("a.py", "TNP101")]
+    # --extend-select adds to the file's selection, more specific than the file's ignore
+    assert codes(capsys, "--extend-select", "TNP101", "src") == [("a.py", "TNP101"), ("a.py", "TNP303")]
+    # --ignore adjusts the file's selection
+    assert codes(capsys, "--ignore", "TNP3", "src") == []
+
+
+def test_layering_unit():
+    from tensorferry.rules import all_rules
+
+    every = [r.code for r in all_rules()]
+    assert [r.code for r in select_layered([])] == every
+    got = [r.code for r in select_layered([(["TNP1"], [], ["TNP102"]), (None, ["TNP303"], [])])]
+    assert got == ["TNP101", "TNP303"]
+    got = [r.code for r in select_layered([(None, [], ["TNP"]), (None, ["TNP3"], ["TNP303"])])]
+    assert got == [c for c in every if c.startswith("TNP3") and c != "TNP303"]
+
+
+def test_extend_select_in_file(proj, capsys):
+    write(proj, "[tool.tensorferry]\nselect = ['TNP3']\nextend-select = ['TNP101']\n")
+    assert codes(capsys, "src") == [("a.py", "TNP101"), ("a.py", "TNP303")]
+
+
+def test_per_file_ignores(proj, capsys):
+    write(proj, """
+        [tool.tensorferry.per-file-ignores]
+        "tests/*" = ["TNP1"]
+        "a.py" = ["TNP303"]
+    """)
+    assert codes(capsys, ".") == [("a.py", "TNP101"), ("test_a.py", "TNP303")]
+    # relative to the configuration file, whatever the cwd
+    rc, out, _ = run(capsys, "check", "--output-format", "json", str(proj / "tests"))
+    assert [d["code"] for d in json.loads(out)] == ["TNP303"]
+
+
+def test_per_file_ignores_keep_parse_errors(proj, capsys):
+    write(proj, '[tool.tensorferry.per-file-ignores]\n"*.py" = ["TNP"]\n')
+    (proj / "src" / "broken.py").write_text("import torch\nx = torch.Tensor(\n")
+    rc, out, _ = run(capsys, "check", "--output-format", "json", "src")
+    assert rc == 2 and [d["code"] for d in json.loads(out)] == ["TNP001"]
+
+
+def test_exclude(proj, capsys):
+    (proj / "src" / "generated").mkdir()
+    (proj / "src" / "generated" / "g.py").write_text(HAZARD)
+    write(proj, "[tool.tensorferry]\nexclude = ['tests']\nextend-exclude = ['src/generated']\n")
+    assert codes(capsys, ".") == [("a.py", "TNP101"), ("a.py", "TNP303")]
+    # an explicit file argument is checked even when excluded
+    assert codes(capsys, "tests/test_a.py") == [("test_a.py", "TNP101"), ("test_a.py", "TNP303")]
+    # --exclude replaces the file's exclude; extend-exclude still applies
+    got = codes(capsys, "--exclude", "a.py", ".")
+    assert got == [("test_a.py", "TNP101"), ("test_a.py", "TNP303")]
+    got = codes(capsys, "--extend-exclude", "test_*.py", "--exclude", "nothing", ".")
+    assert got == [("a.py", "TNP101"), ("a.py", "TNP303")]
+
+
+def test_output_format_and_unsafe_fixes_from_file(proj, capsys):
+    write(proj, "[tool.tensorferry]\noutput-format = 'concise'\nunsafe-fixes = true\n")
+    (proj / "u.py").write_text("import torch\nimport numpy as np\ndef f():\n    a = np.zeros(3)\n"
+                               "    t = torch.from_numpy(a)\n    a[0] = 1\n    return t\n")
+    rc, out, _ = run(capsys, "check", "u.py")
+    assert out.splitlines()[0].startswith("u.py:6:5: TNP201 ")
+    assert "1 fixable with `tensorferry fix --unsafe-fixes`" in out
+    rc, out, _ = run(capsys, "check", "--no-unsafe-fixes", "--output-format", "full", "u.py")
+    assert "6 |     a[0] = 1" in out and "1 hidden fix can be enabled" in out
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ("[tool.tensorferry]\nselct = ['TNP1']\n", "unknown key `selct` in [tool.tensorferry]"),
+    ("[tool.tensorferry]\nextend_select = ['TNP1']\n", "(did you mean `extend-select`?)"),
+    ("[tool.tensorferry]\nselect = ['TNP999']\n", "`select` in [tool.tensorferry]: unknown rule code or prefix: TNP999"),
+    ("[tool.tensorferry]\nignore = ['XYZ']\n", "`ignore` in [tool.tensorferry]: unknown rule code or prefix: XYZ"),
+    ('[tool.tensorferry.per-file-ignores]\n"a.py" = ["TNP9"]\n', "unknown rule code or prefix: TNP9"),
+    ("[tool.tensorferry]\nselect = 'TNP1'\n", "`select` in [tool.tensorferry] must be a list"),
+    ("[tool.tensorferry]\nunsafe-fixes = 'yes'\n", "`unsafe-fixes` in [tool.tensorferry] must be true or false"),
+    ("[tool.tensorferry]\noutput-format = 'xml'\n", "`output-format` in [tool.tensorferry] must be one of"),
+    ("[tool.tensorferry\n", "invalid TOML"),
+])
+def test_config_errors_exit_2_naming_key_and_file(proj, capsys, body, fragment):
+    path = write(proj, body)
+    rc, out, err = run(capsys, "check", "src")
+    assert rc == 2
+    assert fragment in err
+    assert str(path) in err
+    assert out == ""
+
+
+def test_config_flag_and_isolated(proj, capsys):
+    write(proj, "[tool.tensorferry]\nselect = ['TNP3']\n")
+    other = write(proj, "[tool.tensorferry]\nselect = ['TNP101']\n", name="other.toml")
+    assert codes(capsys, "src") == [("a.py", "TNP303")]
+    assert codes(capsys, "--config", str(other), "src") == [("a.py", "TNP101")]
+    assert codes(capsys, "--isolated", "src") == [("a.py", "TNP101"), ("a.py", "TNP303")]
+    # --isolated also skips a broken file
+    write(proj, "[tool.tensorferry]\nbogus = 1\n")
+    assert run(capsys, "check", "src")[0] == 2
+    assert codes(capsys, "--isolated", "src") == [("a.py", "TNP101"), ("a.py", "TNP303")]
+    rc, _, err = run(capsys, "check", "--config", str(proj / "missing.toml"), "src")
+    assert rc == 2 and "missing.toml" in err
+    (proj / "plain.toml").write_text("[project]\nname = 'x'\n")
+    rc, _, err = run(capsys, "check", "--config", str(proj / "plain.toml"), "src")
+    assert rc == 2 and "no [tool.tensorferry] table" in err
+
+
+def test_unknown_cli_code_is_usage_error(proj, capsys):
+    rc, _, err = run(capsys, "check", "--ignore", "TNP9", "src")
+    assert rc == 2 and "unknown rule code or prefix: TNP9" in err
+
+
+def test_load_config_fields(proj):
+    path = write(proj, """
+        [tool.tensorferry]
+        select = ["tnp1"]
+        extend-exclude = ["build2"]
+        [tool.tensorferry.per-file-ignores]
+        "tests/*" = ["TNP303"]
+    """)
+    cfg = load_config(path)
+    assert cfg.select == ["TNP1"] and cfg.root == proj.resolve()
+    assert cfg.per_file_ignores == {"tests/*": ["TNP303"]} and cfg.all_excludes == ["build2"]
