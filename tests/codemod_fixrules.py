@@ -10,6 +10,6 @@ from tensorferry.codemod import TensorferryFix
 class TestRulesFix(TensorferryFix):
     __test__ = False  # not a pytest test class
 
-    def __init__(self, context, unsafe_fixes=False, select=None, extend_select=None, ignore=None):
-        super().__init__(context, unsafe_fixes=unsafe_fixes)
+    def __init__(self, context, select=None, **kwargs):
+        super().__init__(context, **kwargs)
         self.rules = [r for r in RULES if not select or any(r.code.startswith(p) for p in select)]

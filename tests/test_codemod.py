@@ -85,6 +85,24 @@ def test_codemod_select_args_are_validated():
         TensorferryFix(CodemodContext(), select=["TNP9999"])
 
 
+def test_codemod_reads_the_configuration(tmp_path, monkeypatch):
+    """``[tool.tensorferry]`` found from the current folder: per-file-ignores hold a rule's fixes
+    back in matching files."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tensorferry.per-file-ignores]\n"tests/*" = ["TNP303"]\n')
+    src = "def f(x):\n    return x.cpu().detach()\n"
+    for rel in ("src/m.py", "tests/t.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(src)
+    monkeypatch.chdir(tmp_path)
+    fix = TensorferryFix(CodemodContext(filename="src/m.py"), select=["TNP303"])
+    assert fix.transform_module(cst.parse_module(src)).code == src.replace(
+        ".cpu().detach()", ".detach().cpu()")
+    with pytest.raises(SkipFile):
+        TensorferryFix(CodemodContext(filename="tests/t.py"), select=["TNP303"]).transform_module(
+            cst.parse_module(src))
+
+
 # -- the real libcst.tool ---------------------------------------------------------------------
 
 FILES = {

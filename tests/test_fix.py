@@ -447,7 +447,7 @@ def test_exit_0_when_everything_was_fixed(tmp_path, capsys):
 def test_unsafe_fixes_need_the_flag(tmp_path, capsys):
     path = tmp_path / "m.py"
     path.write_text("import torch\nt = torch.from_numpy(a)\nx = torch.Tensor(a)\n")
-    rc, out, _ = run(capsys, str(path))
+    rc, out, _ = run(capsys, "--output-format", "concise", str(path))
     assert rc == 1
     assert path.read_text() == (
         "import torch\nt = torch.from_numpy(a)\nx = torch.as_tensor(a, dtype=torch.get_default_dtype())\n")
@@ -474,10 +474,56 @@ def test_exit_non_zero_on_fix(tmp_path, capsys):
 def test_quiet_prints_findings_only(tmp_path, capsys):
     path = tmp_path / "m.py"
     path.write_text("import torch\nt = torch.from_numpy(a)\nx = torch.Tensor(a)\n")
-    rc, out, err = run(capsys, "-q", str(path))
+    rc, out, err = run(capsys, "-q", "--output-format", "concise", str(path))
     assert rc == 1
     assert out == f"{path}:2:5: TNP994 shares memory\n"
     assert err == ""
+
+
+def test_full_output_shows_remaining_findings_in_the_fixed_text(tmp_path, capsys):
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.Tensor(a)\nt = torch.from_numpy(a)\n")
+    rc, out, _ = run(capsys, str(path))
+    assert rc == 1
+    assert out.startswith(f"{path}:3:5: TNP994 shares memory\n")
+    assert "2 | x = torch.as_tensor(a, dtype=torch.get_default_dtype())\n" in out
+    assert "3 | t = torch.from_numpy(a)\n  |     ^^^^^^^^^^^^^^^^^^^ TNP994\n" in out
+
+
+def test_configured_unsafe_fixes_and_excludes(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tensorferry]\nunsafe-fixes = true\nextend-exclude = ["generated"]\n')
+    text = "import torch\nt = torch.from_numpy(a)\n"
+    for rel in ("src/m.py", "generated/g.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    rc, _, err = run(capsys, "--jobs", "2", str(tmp_path))
+    assert rc == 0, err
+    assert (tmp_path / "src/m.py").read_text() == "import torch\nt = torch.tensor(a)\n"
+    assert (tmp_path / "generated/g.py").read_text() == text
+    (tmp_path / "src/m.py").write_text(text)
+    rc, _, _ = run(capsys, "--no-unsafe-fixes", str(tmp_path / "src/m.py"))
+    assert rc == 1
+    assert (tmp_path / "src/m.py").read_text() == text
+    rc, _, _ = run(capsys, str(tmp_path / "generated/g.py"))  # named on the command line
+    assert rc == 0
+    assert (tmp_path / "generated/g.py").read_text() == "import torch\nt = torch.tensor(a)\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_per_file_ignores_keep_their_fixes_out(tmp_path, capsys, jobs):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tensorferry.per-file-ignores]\n"tests/*" = ["TNP303"]\n')
+    text = "def f(x):\n    return x.cpu().detach()\n"
+    for rel in ("src/m.py", "tests/t.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    rc = fixer.run_fix(fix_args("--jobs", jobs, str(tmp_path)), [rules_by_code()["TNP303"]])
+    _, err = capsys.readouterr()
+    assert rc == 0
+    assert (tmp_path / "src/m.py").read_text() == "def f(x):\n    return x.detach().cpu()\n"
+    assert (tmp_path / "tests/t.py").read_text() == text
+    assert err == f"Rewriting {tmp_path / 'src/m.py'}\n"
 
 
 def test_select_limits_the_fixes(tmp_path, capsys):

@@ -81,7 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="files or folders (default: .); `-` reads stdin and writes the fixed "
                           "source to stdout")
     add_selection_args(fix)
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    fix.add_argument("--unsafe-fixes", action="store_const", const=True, default=None,
+                     help="also apply unsafe fixes")
+    fix.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_const", const=False,
+                     help="override `unsafe-fixes = true` from the configuration")
+    fix.add_argument("--exclude", type=_globs, metavar="GLOBS", default=None,
+                     help="comma-separated globs of files and folders to skip (replaces `exclude`)")
+    fix.add_argument("--extend-exclude", type=_globs, metavar="GLOBS", default=[],
+                     help="globs to skip in addition to `exclude`")
+    fix.add_argument("--output-format", default=None, choices=("full", "concise"),
+                     help="how remaining findings are shown: full (default) or concise")
     fix.add_argument("-j", "--jobs", type=int, default=None,
                      help="parallel processes (default: all cores; 1 = serial)")
     fix.add_argument("--diff", action="store_true",

@@ -8,7 +8,9 @@ Run it by class path, or by name through a ``.libcst.codemod.yaml`` that lists
 
 ``--no-format`` keeps libcst from piping changed files through black (its default formatter);
 the fixes need no formatter. ``--unsafe-fixes`` also applies unsafe fixes; ``--select``,
-``--extend-select`` and ``--ignore`` choose rules as in ``tensorferry check``.
+``--extend-select``, ``--ignore``, ``--config`` and ``--isolated`` work as in ``tensorferry fix``,
+and so does ``[tool.tensorferry]`` in ``pyproject.toml`` (found upward from the current folder):
+its selection, ``per-file-ignores`` and ``unsafe-fixes``.
 
 The codemod runs the same fixer as ``tensorferry fix`` (:func:`tensorferry.fixer.fix_decoded`)
 on the file's own bytes, not on libcst's regenerated text, so a file keeps its encoding, BOM,
@@ -31,7 +33,7 @@ from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR
 from tensorferry.files import decode
-from tensorferry.fixer import fix_decoded
+from tensorferry.fixer import fix_decoded, rules_for
 
 
 class TensorferryFixError(Exception):
@@ -77,13 +79,17 @@ class TensorferryFix(CodemodCommand):
 
     def __init__(self, context: CodemodContext, unsafe_fixes: bool = False,
                  select: list[str] | None = None, extend_select: list[str] | None = None,
-                 ignore: list[str] | None = None) -> None:
+                 ignore: list[str] | None = None, config: str | None = None,
+                 isolated: bool = False) -> None:
         from tensorferry.cli import resolve_rules
 
         super().__init__(context)
-        self.unsafe = unsafe_fixes
-        self.rules = resolve_rules(argparse.Namespace(
-            select=select, extend_select=list(extend_select or []), ignore=list(ignore or [])))
+        args = argparse.Namespace(select=select, extend_select=list(extend_select or []),
+                                  ignore=list(ignore or []), config=config, isolated=isolated,
+                                  paths=[])
+        self.rules = resolve_rules(args)
+        self.settings = args.settings
+        self.unsafe = bool(unsafe_fixes or self.settings.unsafe_fixes)
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         # No metadata is needed (the engine computes its own), so skip the MetadataWrapper
@@ -100,7 +106,8 @@ class TensorferryFix(CodemodCommand):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         src = decode(self._original(tree))
         name = self.context.filename or "<stdin>"
-        result = fix_decoded(src, name, self.rules, unsafe=self.unsafe)
+        rules = rules_for(name, self.rules, self.settings) if self.context.filename else self.rules
+        result = fix_decoded(src, name, rules, unsafe=self.unsafe)
         problems = [d for d in result.remaining if d.code in (PARSE_ERROR, INTERNAL_ERROR)]
         if problems and not result.changed:
             raise TensorferryFixError("; ".join(f"{d.code} {d.message}" for d in problems))

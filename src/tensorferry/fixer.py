@@ -39,12 +39,16 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic, file_diagnostic
 from tensorferry.edits import fix_allowed
 from tensorferry.engine import _internal, fix_source, lint_source, parse_error
 from tensorferry.files import DecodeError, SourceFile, decode, discover
 from tensorferry.rules import Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tensorferry.config import Config
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 MAX_ROUNDS = 10
@@ -238,20 +242,33 @@ def _read_path(path: str, rules, unsafe: bool) -> tuple[FileFix, bytes | None]:
     return result, raw
 
 
-_WORKER: tuple[Sequence[type[Rule]], bool] = ((), False)
+def rules_for(path: str, rules: Sequence[type[Rule]], cfg: "Config | None") -> Sequence[type[Rule]]:
+    """``rules`` without those that ``per-file-ignores`` turns off for ``path``: their fixes must
+    not be applied there either."""
+    if cfg is None or not cfg.per_file_ignores or path == "-":
+        return rules
+    from tensorferry.config import filter_per_file_ignores
+
+    probes = [file_diagnostic(r.code, r.name, "", path) for r in rules]
+    kept = {d.code for d in filter_per_file_ignores(probes, cfg.per_file_ignores, cfg.root)}
+    return [r for r in rules if r.code in kept]
 
 
-def _init_worker(rules: Sequence[type[Rule]], unsafe: bool) -> None:
+_WORKER: tuple = ((), False, None)
+
+
+def _init_worker(rules: Sequence[type[Rule]], unsafe: bool, cfg: "Config | None") -> None:
     global _WORKER
-    _WORKER = (tuple(rules), unsafe)
+    _WORKER = (tuple(rules), unsafe, cfg)
 
 
 def _work(path: str) -> tuple[FileFix, bytes | None]:
-    return _read_path(path, *_WORKER)
+    rules, unsafe, cfg = _WORKER
+    return _read_path(path, rules_for(path, rules, cfg), unsafe)
 
 
 def fix_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *, unsafe: bool,
-              jobs: int | None = None):
+              jobs: int | None = None, cfg: "Config | None" = None):
     """Yield ``(path, FileFix, original bytes or None)`` in the order of ``paths``.
 
     The fixes are computed in parallel processes (``jobs``, default: all cores); writing is
@@ -268,33 +285,55 @@ def fix_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *, unsafe: bool
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         with concurrent.futures.ProcessPoolExecutor(
             max_workers=min(jobs, len(paths)), mp_context=ctx,
-            initializer=_init_worker, initargs=(tuple(rules), unsafe),
+            initializer=_init_worker, initargs=(tuple(rules), unsafe, cfg),
         ) as pool:
             chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
             for path, (result, raw) in zip(paths, pool.map(_work, paths, chunksize=chunk)):
                 yield path, result, raw
     else:
         for path in paths:
-            yield (path, *_read_path(path, rules, unsafe))
+            yield (path, *_read_path(path, rules_for(path, rules, cfg), unsafe))
+
+
+def select_files(args: argparse.Namespace, cfg: "Config") -> tuple[list[str], list[str]]:
+    """The files to fix, with the configuration's and the command line's excludes applied the way
+    ``tensorferry check`` applies them (a file named on the command line is always taken)."""
+    from tensorferry.config import is_excluded
+
+    excludes = ((cfg.exclude if args.exclude is None else args.exclude) + cfg.extend_exclude
+                + args.extend_exclude)
+    prune = [g for g in excludes if "/" not in g and os.sep not in g]
+    files, errors = discover(list(args.paths), prune)
+    if excludes:
+        explicit = {p for p in args.paths if p == "-" or not os.path.isdir(p)}
+        files = [f for f in files if f in explicit or not is_excluded(f, excludes, cfg.root)]
+    return files, errors
 
 
 def run_fix(args: argparse.Namespace, rules: Sequence[type[Rule]]) -> int:
-    from tensorferry.output import render
+    from tensorferry.cli import resolve_settings
+    from tensorferry.output import Sources, render
 
-    unsafe = bool(args.unsafe_fixes)
-    files, errors = discover(list(args.paths))
+    cfg = resolve_settings(args)
+    unsafe = bool(cfg.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes)
+    fmt = args.output_format or (cfg.output_format if cfg.output_format == "concise" else "full")
+    files, errors = select_files(args, cfg)
     had_error = bool(errors)
     for msg in errors:
         print(f"error: {msg}", file=sys.stderr)
     # With `-` the fixed source owns stdout; findings and the summary go to stderr.
     report = sys.stderr if "-" in files else sys.stdout
+    stdin_text: dict[str, str] = {}
     fixed = 0
     changed = 0
     remaining: list[Diagnostic] = []
-    results = fix_paths([f for f in files if f != "-"], rules, unsafe=unsafe, jobs=args.jobs)
+    results = fix_paths([f for f in files if f != "-"], rules, unsafe=unsafe, jobs=args.jobs,
+                        cfg=cfg)
     if "-" in files:
-        results = itertools.chain([("-", *_read_stdin(args.stdin_filename or "-", rules, unsafe))],
-                                  results)
+        name = args.stdin_filename or "-"
+        stdin = _read_stdin(name, rules_for(name, rules, cfg), unsafe)
+        stdin_text[stdin[0].display] = stdin[0].new_text
+        results = itertools.chain([("-", *stdin)], results)
     for path, result, raw in results:
         had_error |= result.error
         if args.diff:
@@ -333,7 +372,7 @@ def run_fix(args: argparse.Namespace, rules: Sequence[type[Rule]]) -> int:
             print(f"Rewriting {path}", file=sys.stderr)
     remaining.sort(key=Diagnostic.sort_key)
     if not args.diff:
-        render(remaining, "text", report, quiet=True)
+        render(remaining, fmt, report, quiet=True, sources=Sources(stdin_text))
     if args.show_traceback:
         for d in remaining:
             if d.detail:
