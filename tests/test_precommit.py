@@ -194,3 +194,15 @@ def test_hooks_pass_on_a_commit_without_python_files(no_python):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert status == {"tensorferry": "(no files to check)Skipped",
                       "tensorferry (fix)": "(no files to check)Skipped"}
+
+
+def test_hook_environment_has_no_torch(sandbox, clean):
+    """The hooks install tensorferry and its dependencies, never torch."""
+    base, _ = sandbox
+    site = list((base / "pre-commit-home").glob("repo*/py_env-*/lib/python*/site-packages"))
+    assert site, "no hook environment found"
+    for folder in site:
+        installed = {p.name.lower() for p in folder.iterdir()}
+        assert "tensorferry" in installed
+        assert "libcst" in installed
+        assert not {"torch", "numpy"} & installed
