@@ -169,8 +169,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         cache_dir = (args.cache_dir or os.environ.get("TENSORFERRY_CACHE_DIR")
                      or os.path.join(str(cfg.root) if cfg.root else os.getcwd(), DEFAULT_DIR))
+    from tensorferry.runner import Progress
+
+    progress = Progress() if fmt in ("full", "concise", "text") and not args.output_file else None
     report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs,
-                         exclude=prune, skip=skip, cache_dir=cache_dir)
+                         exclude=prune, skip=skip, cache_dir=cache_dir, progress=progress)
+    if progress is not None:
+        progress.close()
     diagnostics = filter_per_file_ignores(report.diagnostics, cfg.per_file_ignores, cfg.root)
     for msg in report.errors:
         print(f"error: {msg}", file=sys.stderr)

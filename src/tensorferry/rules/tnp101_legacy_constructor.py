@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tensorferry.facts import NDARRAY, TENSOR, UNKNOWN
+from tensorferry.facts import LIST, NDARRAY, TENSOR, TUPLE, UNKNOWN
 from tensorferry.rules._common import (
     describe,
     forced_dtype,
@@ -50,8 +50,9 @@ constructors to `torch.as_tensor(x, dtype=torch.<their dtype>)` (plus `device="c
 `torch.cuda.*Tensor`). This is exactly equivalent: same dtype, same aliasing of float32
 arrays and their views, same errors and warnings, and it follows `torch.set_default_dtype`
 (verified field by field on 29 inputs, runtime-facts section 1). The fix is marked safe.
-No fix is offered when the argument may be an integer, a numpy scalar, a 0-d array, a
-`torch.Size` or a tensor: there the original allocates by size or aliases the tensor and
+No fix is offered when the call has keyword arguments (`device=` pointing at a GPU makes the
+legacy constructor raise, `as_tensor` would not), or when the argument may be an integer, a
+numpy scalar (`labels[i]`, `a.sum()`), a 0-d array, a `torch.Size` or a tensor: there the original allocates by size or aliases the tensor and
 keeps its dtype, and `as_tensor` would not. Keeping the source dtype with `torch.as_tensor(x)`
 changes the dtype and is left to you.
 """,
@@ -60,14 +61,14 @@ changes the dtype and is left to you.
             "runtime-facts.md section 1 (legacy constructors)",
         ),
         known_limits="""
-An argument whose kind is unknown (a function parameter without annotation) is reported with
-both readings and no fix.
+An argument whose kind is unknown (a function parameter without annotation, a config
+attribute) is reported with both readings and no fix. Parameters annotated `int` or with an
+integer default, `len(...)`, `int(...)`, `x.shape[i]` and `x.size(d)` are integers and go to
+TNP102 instead.
 """,
     )
 
     def check(self, analysis, ctx) -> None:
-        import libcst as cst
-
         seen: set[int] = set()
         for fact in analysis.calls:
             name = legacy_name(fact)
@@ -79,35 +80,71 @@ both readings and no fix.
             value, arg = pos[0]
             if size_reading(value, arg.value) is not None:
                 continue  # TNP102
-            if value.kind in ("float", "str", "bool", "none"):
-                continue  # raises TypeError at once
+            if value.kind in ("float", "str", "bool", "none", "npscalar", "dict"):
+                continue  # raises TypeError at once (or is a numpy scalar: TNP102 / TypeError)
+            if value.kind == NDARRAY and "zerod" in value.flags:
+                continue  # np.array(3): TNP102 reads it as a size
+            if _builtin_call(fact, arg.value, analysis) in ("reversed", "iter", "map", "filter", "zip"):
+                continue  # an iterator: `new(): data must be a sequence`, TypeError at once
             seen.add(id(fact.node))
-            dtype = forced_dtype(name) or "the default dtype (float32)"
-            ctor = f"torch.{'cuda.' if is_cuda_legacy(fact) else ''}{name}"
-            what = describe(ctx, arg.value)
-            data = provably_data(value, arg.value)
-            fix = None
-            if value.kind == TENSOR:
-                msg = (f"`{ctor}({ctx.code(arg.value).strip()[:30]})` on a tensor aliases it and keeps its dtype; "
-                       "use `.detach().clone()`, `.to(dtype)` or `torch.as_tensor`")
-            elif data is not None:
-                src = f" ({value.dtype})" if value.kind == NDARRAY and value.dtype else ""
-                alias = ""
-                if value.kind == NDARRAY:
-                    forced = forced_dtype(name) or "float32"
-                    if value.dtype == forced:
-                        alias = "; it shares memory with the array"
-                    elif value.dtype:
-                        alias = "; it copies"
-                msg = f"`{ctor}` forces {what}, {data}{src}, to {dtype}{alias}"
-                fix = self.make_fix(analysis, ctx, fact, name, arg)
-            elif value.kind == UNKNOWN:
-                msg = (f"`{ctor}({ctx.code(arg.value).strip()[:30]})` converts {what} to {dtype} if it is data, "
-                       f"but allocates uninitialised memory of that size if it is an integer; "
-                       "use `torch.as_tensor(x, dtype=...)` or `torch.empty(n)`")
+            msg, fix = self.describe_call(analysis, ctx, fact, name, value, arg)
+            if msg is not None:
+                ctx.report(fact.node, msg, fix=fix)
+
+    def describe_call(self, analysis, ctx, fact, name: str, value, arg):
+        fixed = forced_dtype(name)
+        target = fixed or "float32"
+        dtype_text = f"`{fixed}`" if fixed else "the default dtype (`float32` unless changed)"
+        ctor = f"torch.{'cuda.' if is_cuda_legacy(fact) else ''}{name}"
+        what = describe(ctx, arg.value)
+        keywords = [kw for kw, _, _ in fact.args if kw is not None]
+        kw_note = ""
+        if "device" in keywords and not is_cuda_legacy(fact):
+            kw_note = "; with `device=` a legacy constructor raises unless the device is the CPU"
+        if value.kind == TENSOR:
+            src = f" of dtype `{value.dtype}`" if value.dtype else ""
+            return (f"`{ctor}({what.strip('`')})` on a tensor{src} does not convert it: it aliases the tensor "
+                    f"and keeps its dtype; use `.to(dtype)`, `.detach().clone()` or `torch.as_tensor(x, dtype=...)`"
+                    f"{kw_note}"), None
+        builtin = _builtin_call(fact, arg.value, analysis)
+        data = "a range" if builtin == "range" else provably_data(value, arg.value)
+        maybe_scalar = value.kind == NDARRAY and "maybe0d" in value.flags
+        if data is not None and not maybe_scalar:
+            if value.kind == NDARRAY:
+                src = f"an ndarray of dtype `{value.dtype}`" if value.dtype else "an ndarray"
+                if value.dtype == target and not is_cuda_legacy(fact):
+                    alias = ("; it shares memory with the array (a later write to either side shows in "
+                             "the other)" if fixed else
+                             "; it shares memory with the array while the default dtype is float32")
+                elif value.dtype:
+                    alias = f"; it is a copy, the `{value.dtype}` values are cast"
+                elif is_cuda_legacy(fact):
+                    alias = "; it is a copy on the GPU"
+                else:
+                    alias = f"; it shares memory with the array only if the array is already `{target}`, otherwise it copies"
             else:
-                continue
-            ctx.report(fact.node, msg, fix=fix)
+                src = data
+                alias = "; it is a copy"
+            msg = (f"`{ctor}({what.strip('`')})` forces {src} to {dtype_text}{alias}; say so with "
+                   f"`torch.as_tensor(..., dtype=...)`, or keep the source dtype with `torch.as_tensor(...)`"
+                   f"{kw_note}")
+            fix = None
+            if not keywords:
+                fix = self.make_fix(analysis, ctx, fact, name, arg)
+            return msg, fix
+        if maybe_scalar:
+            return (f"`{ctor}({what.strip('`')})` converts {what} to {dtype_text} if it is an array with "
+                    f"dimensions, but it may be a numpy scalar or a 0-d array: a numpy integer or 0-d "
+                    f"integer array is read as a size (uninitialised memory) and a numpy float raises "
+                    f"`TypeError`; use `torch.as_tensor(x, dtype=...)` or `torch.empty(n)`{kw_note}"), None
+        if value.kind in (UNKNOWN, LIST, TUPLE) or data is not None:
+            if _is_sequence_expr(arg.value, analysis):
+                return (f"`{ctor}({what.strip('`')})` converts {what} to {dtype_text}; "
+                        f"use `torch.as_tensor(x, dtype=...)`{kw_note}"), None
+            return (f"`{ctor}({what.strip('`')})` converts {what} to {dtype_text} if it is data, but "
+                    f"allocates uninitialised memory of that size if it is an integer; use "
+                    f"`torch.as_tensor(x, dtype=...)` or `torch.empty(n)`{kw_note}"), None
+        return None, None
 
     def make_fix(self, analysis, ctx, fact, name: str, arg):
         import libcst as cst
@@ -132,3 +169,25 @@ both readings and no fix.
             return None
         return ctx.fix("safe", f"Replace with `{torch_expr}.as_tensor(..., dtype={dtype})`",
                        ctx.replace(fact.node, new))
+
+
+def _builtin_call(fact, node, analysis) -> str | None:
+    """`range` / `reversed` / ... when ``node`` is a call of that builtin (not shadowed)."""
+    import libcst as cst
+
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+        for f in analysis.facts_for(node):
+            if f.qual and f.qual.startswith("builtins."):
+                return f.qual[len("builtins."):]
+    return None
+
+
+def _is_sequence_expr(node, analysis) -> bool:
+    """`[a] * n`, `[a] + rest`: a list (or an array), never an integer."""
+    import libcst as cst
+
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Multiply)):
+        return any(isinstance(side, (cst.List, cst.ListComp, cst.Tuple))
+                   or analysis.value_of(side).kind in (LIST, TUPLE)
+                   for side in (node.left, node.right))
+    return False
