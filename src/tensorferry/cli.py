@@ -115,11 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="run every rule's fixtures on real devices")
     verify.add_argument("--device", default=None,
                         help="comma-separated devices (cpu,cuda); default: every available one")
-    verify.add_argument("--rule", action="append", default=[], metavar="CODE")
+    verify.add_argument("--rule", action="append", default=[], metavar="CODE",
+                        help="verify only this rule (code or prefix; repeat or comma-separate)")
     verify.add_argument("--format", default="text", choices=["text", "json", "markdown"])
-    verify.add_argument("--jobs", "-j", type=int, default=None)
+    verify.add_argument("--jobs", "-j", type=int, default=None,
+                        help="snippet runs in parallel (default: number of cores)")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per snippet run")
     verify.add_argument("--output", metavar="FILE", help="also write the report to FILE")
+    verify.add_argument("--fixtures", metavar="DIR", default=None,
+                        help="fixtures folder (default: the one shipped with tensorferry)")
     verify.set_defaults(func=cmd_verify)
     return parser
 
