@@ -47,10 +47,11 @@ x = torch.from_numpy(np.ascontiguousarray(rgb))
 """,
         fix_safety="""
 The fix wraps the array argument (or the element returned by `__getitem__`) in
-`np.ascontiguousarray(...)`, using the module's numpy alias. The original always raises, and
-the fixed code gives the values of `np.flip(...).copy()` in a fresh C-contiguous array
-(runtime-facts section 6), so the fix is safe. No fix is offered when the module does not
-import numpy under a name.
+`np.ascontiguousarray(...)`, using the module's own numpy binding (`import numpy as N` gives
+`N.ascontiguousarray`) and adding `import numpy as np` when the module has none. The original
+always raises, and the fixed code gives the values of `np.flip(...).copy()` in a fresh
+C-contiguous array (runtime-facts section 6), so the fix is safe. No fix is offered when the
+name `np` is bound to something else at module level.
 """,
         references=(
             "[torch.from_numpy](https://pytorch.org/docs/stable/generated/torch.from_numpy.html)",
@@ -71,7 +72,6 @@ list or dict literal; a custom `collate_fn` that copies is not taken into accoun
     )
 
     def check(self, analysis, ctx) -> None:
-        np_alias = analysis.numpy_alias()
         done: set[int] = set()
         for fact, kind, value, arg in numpy_to_torch(analysis):
             if id(fact.node) in done:
@@ -83,7 +83,7 @@ list or dict literal; a custom `collate_fn` that copies is not taken into accoun
             call = call_text(fact, kind)
             msg = (f"`{call}(...)` raises ValueError (at least one stride is negative): {why}; "
                    f"wrap it in `np.ascontiguousarray(...)`")
-            ctx.report(fact.node, msg, fix=self.make_fix(ctx, arg.value, np_alias))
+            ctx.report(fact.node, msg, fix=self.make_fix(ctx, arg.value))
         for scope, node, _value in analysis.returns:
             cls = scope.cls
             if scope.name != "__getitem__" or cls is None or not getattr(cls, "is_dataset", False):
@@ -98,7 +98,7 @@ list or dict literal; a custom `collate_fn` that copies is not taken into accoun
                 msg = (f"`{cls.name}.__getitem__` returns an array with a negative stride: {why}; "
                        f"DataLoader's default collate converts it with `torch.as_tensor`, which raises "
                        f"ValueError; return `np.ascontiguousarray(...)`")
-                ctx.report(element, msg, fix=self.make_fix(ctx, element, np_alias))
+                ctx.report(element, msg, fix=self.make_fix(ctx, element))
 
     def negative_stride(self, ctx, value, node, *, from_numpy: bool) -> str | None:
         """Why ``value`` has a negative stride, or None when that is not proven."""
@@ -122,11 +122,14 @@ list or dict literal; a custom `collate_fn` that copies is not taken into accoun
                     f"whose reversing slices are views with a negative stride")
         return None
 
-    def make_fix(self, ctx, node, np_alias: str | None):
-        if np_alias is None:
-            return None
-        new = f"{np_alias}.ascontiguousarray({ctx.code(node).strip()})"
-        return ctx.fix("safe", f"Wrap in `{np_alias}.ascontiguousarray(...)`", ctx.replace(node, new))
+    def make_fix(self, ctx, node):
+        from tensorferry.edits import ensure_import
+
+        np_name, imports = ensure_import(ctx, "numpy", alias="np", at=node)
+        if np_name is None:
+            return None  # `np` is bound to something else in this module
+        new = f"{np_name}.ascontiguousarray({ctx.code(node).strip()})"
+        return ctx.fix("safe", f"Wrap in `{np_name}.ascontiguousarray(...)`", ctx.replace(node, new), *imports)
 
 
 def _returned_elements(node):
