@@ -1285,6 +1285,7 @@ class Analyzer:
             why = "it is computed from a tensor that requires grad"
         return Value(kind=TENSOR, grad=grad, device=mod.device, buf=new_buf(),
                      dtype=mod.dtype if parametric else None,
+                     dtype_node=mod.dtype_node if parametric else None,
                      grad_node=f.node if grad == "yes" else None, grad_why=why,
                      device_node=mod.device_node, device_why=mod.device_why)
 
@@ -1385,8 +1386,10 @@ class Analyzer:
             device_node = kws["device"][1] if ok else None
             device_why = f"it is created with `device=` an accelerator" if d == ACCEL else (
                 "it is created with a `device=` that may be an accelerator" if d == MAYBE else None)
+        dtype_node = None
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
+            dtype_node = f.node
         grad = "no"
         grad_node = grad_why = None
         if "requires_grad" in kws:
@@ -1399,7 +1402,7 @@ class Analyzer:
             grad = grad if "requires_grad" in kws else None
         return Value(kind=TENSOR, device=device, grad=grad, dtype=dtype, buf=new_buf(),
                      grad_node=grad_node, grad_why=grad_why, device_node=device_node,
-                     device_why=device_why)
+                     device_why=device_why, dtype_node=dtype_node)
 
     def call_torch(self, rest: str, qual: str, f: CallFact, st: State) -> Value:
         name = rest.rsplit(".", 1)[-1]
@@ -1522,7 +1525,7 @@ class Analyzer:
         if rest in ("quantize_per_tensor", "quantize_per_channel") and pos:
             dt = kws["dtype"][0] if "dtype" in kws else pos[-1][0]
             src = pos[0][0]
-            return Value(kind=TENSOR, grad="no", dtype=self.dtype_arg(dt),
+            return Value(kind=TENSOR, grad="no", dtype=self.dtype_arg(dt), dtype_node=f.node,
                          device=src.device if src.kind == TENSOR else None, buf=new_buf())
         if rest in ("load", "jit.load", "hub.load", "load_state_dict"):
             return TOP
@@ -1757,12 +1760,13 @@ class Analyzer:
                         dtype = None  # `.to(x)`: x may be a dtype (a name with "device" is taken as a device)
                 if "dtype" in kws:
                     dtype = self.dtype_arg(kws["dtype"][0])
-            new = recv.with_(device=dev, device_node=node, device_why=why, dtype=dtype)
+            new = recv.with_(device=dev, device_node=node, device_why=why, dtype=dtype,
+                             dtype_node=f.node if dtype != recv.dtype else recv.dtype_node)
             self.update_receiver(f.recv_node, new, st)
             return new
         if m in ("float", "double", "half", "bfloat16"):
             # in place, like `.to(dtype)`: the parameters change dtype and the module is returned
-            new = recv.with_(dtype=DTYPE_CAST_METHODS[m])
+            new = recv.with_(dtype=DTYPE_CAST_METHODS[m], dtype_node=f.node)
             self.update_receiver(f.recv_node, new, st)
             return new
         if m in ("eval", "train", "share_memory", "apply", "zero_grad"):
@@ -1823,9 +1827,9 @@ class Analyzer:
             int_target = target in INT_DTYPES
             if recv.dtype == target:
                 return recv.with_(flags=frozenset())
-            return derived(grad_keep=not int_target, dtype=target)
+            return derived(grad_keep=not int_target, dtype=target, dtype_node=f.node)
         if m == "type" and pos:
-            return derived(dtype=self.dtype_arg(pos[0][0]))
+            return derived(dtype=self.dtype_arg(pos[0][0]), dtype_node=f.node)
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else (self.truthy(kws["requires_grad"][0]) if "requires_grad" in kws else True)
             new = recv.with_(grad="yes" if flag else ("no" if flag is False else None),
@@ -1930,7 +1934,8 @@ class Analyzer:
             grad = "no"
         return recv.with_(device=device, dtype=dtype, buf=recv.buf if noop else new_buf(),
                           flags=frozenset() if not noop else recv.flags - {"param"},
-                          device_node=dev_node, device_why=dev_why, grad=grad)
+                          device_node=dev_node, device_why=dev_why, grad=grad,
+                          dtype_node=f.node if changed_dtype and dtype is not None else recv.dtype_node)
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
