@@ -68,7 +68,11 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr", "bytes"}
+            "hasattr", "setattr", "id", "repr", "object", "bytes", "complex"}
+# Python types used as dtypes: `np.array(x, dtype=object)`, `.astype(float)`
+BUILTIN_DTYPES = {"builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
+                  "builtins.complex": "complex128", "builtins.object": "object",
+                  "builtins.str": "str", "builtins.bytes": "bytes"}
 
 # torch.nn classes whose instances own parameters (their outputs require grad)
 PARAMETRIC_MODULES = {
@@ -256,6 +260,7 @@ class ClassInfo:
     name: str
     is_module: bool = False
     parametric: bool = False
+    dataset: bool = False  # a subclass of torch.utils.data.Dataset / IterableDataset
     attrs: dict[str, Value] = field(default_factory=dict)
     is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
@@ -321,6 +326,26 @@ def _str_const(node: cst.BaseExpression) -> str | None:
             return None
         return v if isinstance(v, str) else None
     return None
+
+
+def dtype_of_string(text: str) -> str | None:
+    """A numpy dtype string: `'f4'`, `'<U10'`, `'datetime64[ns]'`; big-endian multi-byte types
+    come back as `'>float32'` (torch rejects them)."""
+    order = text[:1] if text[:1] in "<>=|" else ""
+    body = text[len(order):]
+    name = DTYPE_STRINGS.get(body)
+    if name is None:
+        base = body.split("[", 1)[0]
+        stripped = base.rstrip("0123456789")
+        if stripped in ("U", "S", "datetime64", "M8", "m8", "timedelta64") or (
+                base in ("M", "m") and "[" in body):
+            name = DTYPE_STRINGS.get(stripped) or ("datetime64" if base == "M" else "timedelta64")
+        elif base != body:
+            name = DTYPE_STRINGS.get(base)
+    if name is not None and order == ">" and name not in (
+            "int8", "uint8", "bool", "object", "str", "bytes") and body not in ("i1", "u1", "b1"):
+        return f">{name}"
+    return name
 
 
 def _qual_name(v: Value) -> str | None:
@@ -805,6 +830,9 @@ class Analyzer:
                 info.parametric |= bv.info.parametric
             if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
                 info.is_dataset = True
+            if (q is not None and q.startswith("torch.utils.data.") and q.endswith("Dataset")) or (
+                    bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.dataset):
+                info.dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
@@ -1328,7 +1356,8 @@ class Analyzer:
     def call_value(self, fv: Value, f: CallFact, st: State) -> Value:
         if fv.kind == CLASS and isinstance(fv.info, ClassInfo):
             if fv.info.is_module:
-                return Value(kind=NNMODULE, device=CPU, info=fv.info)
+                return Value(kind=NNMODULE, device=CPU, info=fv.info,
+                             dtype="float32" if fv.info.parametric else None)
             return TOP
         if fv.kind == NNMODULE:
             return self.module_output(fv, f, st)
@@ -1351,6 +1380,8 @@ class Analyzer:
             grad = "yes"
             why = "it is computed from a tensor that requires grad"
         return Value(kind=TENSOR, grad=grad, device=mod.device, buf=new_buf(),
+                     dtype=mod.dtype if parametric else None,
+                     dtype_node=mod.dtype_node if parametric else None,
                      grad_node=f.node if grad == "yes" else None, grad_why=why,
                      device_node=mod.device_node, device_why=mod.device_why)
 
@@ -1374,10 +1405,12 @@ class Analyzer:
                 return TORCH_DTYPES.get(v.qual[6:])
             if v.qual.startswith("numpy."):
                 return NUMPY_DTYPES.get(v.qual[6:])
+            if v.qual in BUILTIN_DTYPES:
+                return BUILTIN_DTYPES[v.qual]
         if v.kind == "dtype":
             return v.dtype
         if v.kind == STR and v.const:
-            return DTYPE_STRINGS.get(v.const.lstrip("<=|"))
+            return dtype_of_string(v.const)
         return None
 
     def data_dtype(self, v: Value) -> str | None:
@@ -1388,12 +1421,27 @@ class Analyzer:
     def call_qual(self, qual: str, f: CallFact, st: State) -> Value:
         head, _, rest = qual.partition(".")
         if head == "torch":
-            return self.call_torch(rest, qual, f, st)
+            return self.conversion_dtype_origin(rest, f, self.call_torch(rest, qual, f, st))
         if head == "numpy":
-            return self.call_numpy(rest, f, st)
+            return self.numpy_dtype_origin(f, self.call_numpy(rest, f, st))
         if head == "builtins":
             return self.call_builtin(rest, f, st)
         return TOP
+
+    def numpy_dtype_origin(self, f: CallFact, v: Value) -> Value:
+        """Remember the call whose numpy default (no `dtype=`) made an array float64."""
+        if v.kind == NDARRAY and v.dtype == "float64" and v.dtype_node is None and "dtype" not in f.keywords():
+            return v.with_(dtype_node=f.node)
+        return v
+
+    def conversion_dtype_origin(self, rest: str, f: CallFact, v: Value) -> Value:
+        """`torch.from_numpy(a)` & co without `dtype=`: the tensor's dtype comes from the array."""
+        if rest in ("from_numpy", "as_tensor", "asarray", "tensor") and v.kind == TENSOR \
+                and "dtype" not in f.keywords():
+            pos = f.positional()
+            if pos and pos[0][0].kind == NDARRAY and v.dtype is not None:
+                return v.with_(dtype_node=f.node)
+        return v
 
     def call_builtin(self, name: str, f: CallFact, st: State) -> Value:
         pos = f.positional()
@@ -1435,8 +1483,10 @@ class Analyzer:
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
             device_why = _created_why(d)
+        dtype_node = None
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
+            dtype_node = f.node
         grad = "no"
         grad_node = grad_why = None
         if "requires_grad" in kws:
@@ -1449,7 +1499,7 @@ class Analyzer:
             grad = grad if "requires_grad" in kws else None
         return Value(kind=TENSOR, device=device, grad=grad, dtype=dtype, buf=new_buf(),
                      grad_node=grad_node, grad_why=grad_why, device_node=device_node,
-                     device_why=device_why)
+                     device_why=device_why, dtype_node=dtype_node)
 
     def call_torch(self, rest: str, qual: str, f: CallFact, st: State) -> Value:
         name = rest.rsplit(".", 1)[-1]
@@ -1487,13 +1537,14 @@ class Analyzer:
             rest.startswith("nn.modules.") and name[:1].isupper()
         ):
             if name in PARAMETRIC_MODULES:
-                return Value(kind=NNMODULE, device=CPU, info="parametric")
+                return Value(kind=NNMODULE, device=CPU, info="parametric", dtype="float32")
             if name in CONTAINER_MODULES:
                 param = any(
                     (v.kind == NNMODULE and (v.info == "parametric" or (isinstance(v.info, ClassInfo) and v.info.parametric)))
                     for _, v, _ in f.args
                 )
-                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None)
+                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None,
+                             dtype="float32" if param else None)
             return Value(kind=NNMODULE, device=CPU, info=None)
         if rest.startswith("nn.init.") and name.endswith("_") and pos:
             tgt = pos[0][0]
@@ -1568,6 +1619,11 @@ class Analyzer:
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             return self.factory_facts(f, st, "float32" if floaty else "int64")
+        if rest in ("quantize_per_tensor", "quantize_per_channel") and pos:
+            dt = kws["dtype"][0] if "dtype" in kws else pos[-1][0]
+            src = pos[0][0]
+            return Value(kind=TENSOR, grad="no", dtype=self.dtype_arg(dt), dtype_node=f.node,
+                         device=src.device if src.kind == TENSOR else None, buf=new_buf())
         if rest in ("load", "jit.load", "hub.load", "load_state_dict"):
             return TOP
         if rest.startswith(("cuda.", "backends.", "distributed.", "utils.", "jit.", "onnx.", "hub.",
@@ -1651,6 +1707,11 @@ class Analyzer:
                     dtype = "int64"
                 elif src.elem.kind == NDARRAY:
                     dtype = src.elem.dtype
+                elif src.elem.kind in (LIST, TUPLE):
+                    leaf = src.elem  # nested literals: [[0.5, 1.5], [2.0, 0.0]]
+                    while leaf.kind in (LIST, TUPLE) and leaf.elem is not None:
+                        leaf = leaf.elem
+                    dtype = {FLOAT: "float64", INT: "int64"}.get(leaf.kind)
             maybe0d = src.kind not in (LIST, TUPLE)  # np.array(3) is 0-d
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
@@ -1813,11 +1874,25 @@ class Analyzer:
                     why = ("its module was moved to an accelerator with `.to(...)`" if d == ACCEL else
                            "its module was moved with `.to(device)` where `device` may be an accelerator"
                            if d == MAYBE else None)
-            new = recv.with_(device=dev, device_node=node, device_why=why)
+            dtype = recv.dtype
+            if m == "to":
+                for v, n in pos[:2]:
+                    if self.dtype_arg(v) is not None:
+                        dtype = self.dtype_arg(v)
+                    elif v.kind == UNKNOWN and "dev" not in self.module.code_for_node(n.value).lower():
+                        dtype = None  # `.to(x)`: x may be a dtype (a name with "device" is taken as a device)
+                if "dtype" in kws:
+                    dtype = self.dtype_arg(kws["dtype"][0])
+            new = recv.with_(device=dev, device_node=node, device_why=why, dtype=dtype,
+                             dtype_node=f.node if dtype != recv.dtype else recv.dtype_node)
             self.update_receiver(f.recv_node, new, st)
             return new
-        if m in ("eval", "train", "float", "double", "half", "bfloat16", "share_memory", "apply",
-                 "zero_grad"):
+        if m in ("float", "double", "half", "bfloat16"):
+            # in place, like `.to(dtype)`: the parameters change dtype and the module is returned
+            new = recv.with_(dtype=DTYPE_CAST_METHODS[m], dtype_node=f.node)
+            self.update_receiver(f.recv_node, new, st)
+            return new
+        if m in ("eval", "train", "share_memory", "apply", "zero_grad"):
             return recv
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else True
@@ -1875,9 +1950,9 @@ class Analyzer:
             int_target = target in INT_DTYPES
             if recv.dtype == target:
                 return recv.with_(flags=frozenset())
-            return derived(grad_keep=not int_target, dtype=target)
+            return derived(grad_keep=not int_target, dtype=target, dtype_node=f.node)
         if m == "type" and pos:
-            return derived(dtype=self.dtype_arg(pos[0][0]))
+            return derived(dtype=self.dtype_arg(pos[0][0]), dtype_node=f.node)
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else (self.truthy(kws["requires_grad"][0]) if "requires_grad" in kws else True)
             new = recv.with_(grad="yes" if flag else ("no" if flag is False else None),
@@ -1979,7 +2054,8 @@ class Analyzer:
             grad = "no"
         return recv.with_(device=device, dtype=dtype, buf=recv.buf if noop else new_buf(),
                           flags=frozenset() if not noop else recv.flags - {"param"},
-                          device_node=dev_node, device_why=dev_why, grad=grad)
+                          device_node=dev_node, device_why=dev_why, grad=grad,
+                          dtype_node=f.node if changed_dtype and dtype is not None else recv.dtype_node)
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
