@@ -664,6 +664,7 @@ class Analyzer:
                             grad_why="`requires_grad` is set to True" if flag else None)
                     return
                 if target.attr.value == "data" and base.kind == TENSOR:
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
                     self.write(base, target, obj.value)
                     return
                 st.env[key] = v
@@ -671,7 +672,11 @@ class Analyzer:
                     self.escape(v, target, "stored on an attribute")
                 self.store(v, value_node, target, "attribute", st, key)
             else:
-                self.eval(obj, st)
+                base = self.eval(obj, st)
+                if target.attr.value == "data" and base.kind == TENSOR:  # `self.w.data = ...`
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
+                    self.write(base, target, self.target_name(obj))
+                    return
                 self.escape(v, target, "stored on an attribute")
                 self.store(v, value_node, target, "attribute", st)
         elif isinstance(target, cst.Subscript):
