@@ -12,7 +12,9 @@ _BACKWARD_QUALS = {"torch.autograd.grad", "torch.autograd.backward"}
 _LEAF_WHY = {"it is a parameter of a module", "it is an `nn.Parameter`", "it is a module parameter",
              "it is created with `requires_grad=True`", "`.requires_grad_()` was called on it",
              "`requires_grad` is set to True"}
-_WHERE = {"container": "stored in {t}", "item": "stored in {t}", "attribute": "stored on {t}"}
+# container methods that keep their argument (`update` is left out: caches and meters use the name
+# for calls that compute with their arguments, e.g. a KV cache's `update(key, value, layer)`)
+_KEEPING_METHODS = {"append", "extend", "insert", "appendleft", "add", "put", "setdefault"}
 
 
 def _is_backward(f) -> bool:
@@ -147,6 +149,10 @@ literals, are not followed.
                 self._accumulate(s, analysis, ctx, backwards, evals, done)
                 continue
             if s.grad != "on" or s.value_node is None:
+                continue
+            if s.how == "container" and not (
+                    s.node.__class__.__name__ == "Call" and s.node.func.__class__.__name__ == "Attribute"
+                    and s.node.func.attr.value in _KEEPING_METHODS):
                 continue
             for node in self._stored_nodes(s.value_node):
                 f = moved.get(id(analysis.value_of(node)))
