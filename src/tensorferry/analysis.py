@@ -44,6 +44,7 @@ from tensorferry.facts import (
     LEGACY_CONSTRUCTORS,
     LIST,
     MAYBE,
+    META,
     NDARRAY,
     NNMODULE,
     NONE,
@@ -128,6 +129,9 @@ NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partitio
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
 NUMPY_RANDOM_INPLACE = {"shuffle"}
+# allocations whose contents are meant to be written next (a buffer being filled)
+FILL_FACTORIES = {"empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
+                  "full_like"}
 NOT_WRITE_UNDERSCORE = {"requires_grad_", "share_memory_", "retain_grad", "record_stream",
                         "pin_memory_", "__init_subclass__"}
 
@@ -233,6 +237,11 @@ class Analysis:
     stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
+    param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
+    # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
+    attr_side: dict[int, tuple[str, str, bool]] = field(default_factory=dict)
+    # buf -> (order, scope) of an allocation by a filler factory (empty, zeros, ones, full)
+    fills: dict[int, tuple[int, Any]] = field(default_factory=dict)
     modes: dict[int, str] = field(default_factory=dict)  # id(node) -> grad mode
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
     module_env: dict[str, Value] = field(default_factory=dict)
@@ -330,6 +339,18 @@ def _str_const(node: cst.BaseExpression) -> str | None:
 
 def _qual_name(v: Value) -> str | None:
     return v.qual if v.kind == REF else None
+
+
+def _created_why(d: str | None) -> str | None:
+    return {ACCEL: "it is created with `device=` an accelerator",
+            MAYBE: "it is created with a `device=` that may be an accelerator",
+            META: "it is created with `device=` the meta device"}.get(d)
+
+
+def _moved_why(d: str | None) -> str | None:
+    return {ACCEL: "it was moved to an accelerator with `.to(...)`",
+            MAYBE: "it was moved with `.to(device)` where `device` may be an accelerator",
+            META: "it was moved to the meta device with `.to(...)`"}.get(d)
 
 
 class Analyzer:
@@ -600,7 +621,7 @@ class Analyzer:
                     cur = cur.with_(grad="yes", grad_node=rhs.grad_node, grad_why=rhs.grad_why)
                     self.assign_target(target, cur, st)
                 return
-            result = self.binop(cur, rhs, st)
+            result = self.binop(cur, rhs, st, cst.Divide() if isinstance(s.operator, cst.DivideAssign) else None)
             if not isinstance(target, cst.Subscript):
                 self.assign_target(target, result, st)
 
@@ -713,8 +734,15 @@ class Analyzer:
         name = src_node.value if isinstance(src_node, cst.Name) else None
         self.a.shares.append(Share(self.tick(), tuple(self.path), src.buf, direction, node,
                                    src.kind, name, None, self.scope))
-        if src.is_param:
+        if src.is_param or src.buf in self.a.param_bufs:
+            # a view of a parameter (`x.detach()`, `x[0]`) is still the caller's memory
             self.a.param_side[src.buf] = NDARRAY if direction == "np->torch" else TENSOR
+
+    def fresh_fill(self, v: Value) -> Value:
+        """Record `v` as a buffer just allocated by `empty/zeros/ones/full` (to be filled)."""
+        if v.buf is not None:
+            self.a.fills[v.buf] = (self.tick(), self.scope)
+        return v
 
     # -- functions and classes ----------------------------------------------------------------
     def decorator_grad(self, fn: cst.FunctionDef, st: State) -> str | None:
@@ -763,10 +791,13 @@ class Analyzer:
                 if name == "self" or True:
                     for attr, av in cls.attrs.items():
                         st.env[f"{name}.{attr}"] = av
+                        if av.kind in (NDARRAY, TENSOR) and av.buf is not None:
+                            self.a.attr_side.setdefault(av.buf, (av.kind, f"{name}.{attr}", av.grad == "yes"))
                 first = False
                 continue
             first = False
             v = Value(buf=new_buf(), flags=frozenset({"param"}))
+            self.a.param_bufs.add(v.buf)
             if p.annotation is not None:
                 ann = self.annotation_value(p.annotation.annotation, st)
                 if ann.kind in (NDARRAY, TENSOR):
@@ -817,6 +848,7 @@ class Analyzer:
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
+        augmented = self.attrs_only_augassigned_outside_init(node)
         saved_scope = self.scope
         self.scope = ScopeInfo(node.name.value, node, "class")
         self.class_stack.append(info)
@@ -836,7 +868,8 @@ class Analyzer:
             # run __init__ now to learn the attributes, then queue the other methods
             attrs = self.run_init(init, info, st)
             for k, v in attrs.items():
-                if k not in reassigned:
+                # `self.x += y` on an array or tensor writes in place: the object stays the same
+                if k not in reassigned or (k in augmented and v.kind in (NDARRAY, TENSOR)):
                     info.attrs[k] = v
                 if v.kind == NNMODULE and v.info == "parametric":
                     info.parametric = True
@@ -859,8 +892,11 @@ class Analyzer:
         ist.env[selfname] = Value(kind=NNMODULE if info.is_module else UNKNOWN, info=info,
                                   flags=frozenset({"self"}))
         for p in params[1:]:
-            ist.env[p.name.value] = (Value(kind=INT, flags=frozenset({"param"})) if self.int_param(p, st)
-                                     else Value(buf=new_buf(), flags=frozenset({"param"})))
+            if self.int_param(p, st):
+                ist.env[p.name.value] = Value(kind=INT, flags=frozenset({"param"}))
+            else:
+                ist.env[p.name.value] = Value(buf=new_buf(), flags=frozenset({"param"}))
+                self.a.param_bufs.add(ist.env[p.name.value].buf)
         for star in (init.params.star_arg, init.params.star_kwarg):
             if isinstance(star, cst.Param):
                 ist.env[star.name.value] = TOP
@@ -893,6 +929,41 @@ class Analyzer:
                     elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
                         target(small.target)
         return names
+
+    def attrs_only_augassigned_outside_init(self, node: cst.ClassDef) -> set[str]:
+        """`self.<attr>` names that methods other than __init__ change only with `+=` & co."""
+        aug: set[str] = set()
+        plain: set[str] = set()
+
+        def attr(t) -> str | None:
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                return t.attr.value
+            return None
+
+        class V(cst.CSTVisitor):
+            def visit_Assign(self, n: cst.Assign) -> None:
+                for t in n.targets:
+                    self._t(t.target)
+
+            def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+                self._t(n.target)
+
+            def visit_AugAssign(self, n: cst.AugAssign) -> None:
+                name = attr(n.target)
+                if name:
+                    aug.add(name)
+
+            def _t(self, t) -> None:
+                if isinstance(t, (cst.Tuple, cst.List)):
+                    for e in t.elements:
+                        self._t(e.value)
+                elif attr(t):
+                    plain.add(attr(t))
+
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
+                stmt.visit(V())
+        return aug - plain
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
         if isinstance(ann, cst.SimpleString):
@@ -954,6 +1025,9 @@ class Analyzer:
                 for part in node.parts:
                     if isinstance(part, cst.FormattedStringExpression):
                         self.eval(part.expression, st)
+            elif t is cst.ConcatenatedString:
+                self.eval(node.left, st)  # `f"..." f"{x.numpy()}"`: the parts hold expressions
+                self.eval(node.right, st)
             return Value(kind=STR, const=s, device=device_of_string(s) if s else None)
         if t is cst.Subscript:
             return self.eval_subscript(node, st)
@@ -1210,7 +1284,8 @@ class Analyzer:
                     isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):
                 return Value(kind=seq)
         if left.kind == INT and right.kind == INT:
-            return Value(kind=INT)
+            # true division of two ints is a float (`n / 2`), every other operator keeps int
+            return Value(kind=FLOAT if isinstance(op, cst.Divide) else INT)
         if {left.kind, right.kind} <= {INT, FLOAT} and left.kind != UNKNOWN:
             return Value(kind=FLOAT)
         if left.kind == STR and right.kind == STR:
@@ -1383,8 +1458,7 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
-            device_why = f"it is created with `device=` an accelerator" if d == ACCEL else (
-                "it is created with a `device=` that may be an accelerator" if d == MAYBE else None)
+            device_why = _created_why(d)
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
         grad = "no"
@@ -1494,9 +1568,8 @@ class Analyzer:
                         dtype=target_dtype or (src.dtype if src.kind == NDARRAY else None),
                         buf=src.buf if shares else new_buf(),
                         flags=src.flags & {"negstride", "readonly"},
-                        device_node=dev_node if dev in (ACCEL, MAYBE) else None,
-                        device_why="it is created with `device=` an accelerator" if dev == ACCEL else
-                        ("it is created with a `device=` that may be an accelerator" if dev == MAYBE else None))
+                        device_node=dev_node if dev in (ACCEL, MAYBE, META) else None,
+                        device_why=_created_why(dev))
             if shares:
                 self.share(src, res, f.node, "np->torch", pos[0][1].value)
             return res
@@ -1512,7 +1585,8 @@ class Analyzer:
         if name in TORCH_FLOAT_FACTORIES and rest == name:
             like = pos[0][0] if name.endswith("_like") and pos else None
             dtype = like.dtype if like is not None and like.kind == TENSOR else "float32"
-            return self.factory_facts(f, st, dtype, like)
+            res = self.factory_facts(f, st, dtype, like)
+            return self.fresh_fill(res) if name in FILL_FACTORIES else res
         if name in TORCH_INT_FACTORIES and rest == name:
             return self.factory_facts(f, st, "int64")
         if rest == "arange":
@@ -1605,15 +1679,17 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
         if rest in NUMPY_FLOAT64_FACTORIES:
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest in ("zeros_like", "ones_like", "empty_like", "full_like", "copy"):
-            return Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
-                         buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
+                        buf=new_buf())
+            return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest == "full":
             fill = pos[1][0] if len(pos) > 1 else None
             dtype = dtype_kw or ("float64" if fill is not None and fill.kind == FLOAT else
                                  "int64" if fill is not None and fill.kind == INT else None)
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            return self.fresh_fill(Value(kind=NDARRAY, dtype=dtype, buf=new_buf()))
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             ints = all(v.kind == INT for v, _ in pos) and pos
@@ -1704,10 +1780,8 @@ class Analyzer:
                              device_why="it was moved with `.cuda()`")
             for v, _n in pos[:1]:
                 d, ok = self.device_arg(v)
-                if ok and d in (ACCEL, MAYBE):
-                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=(
-                        "it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                        "it was moved with `.to(device)` where `device` may be an accelerator"))
+                if ok and d in (ACCEL, MAYBE, META):
+                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=_moved_why(d))
             return TOP
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
@@ -1863,10 +1937,8 @@ class Analyzer:
                 if d != recv.device or d is None:
                     changed_dev = True
                 device = d
-                dev_node = f.node if d in (ACCEL, MAYBE) else None
-                dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                           "it was moved with `.to(device)` where `device` may be an accelerator"
-                           if d == MAYBE else None)
+                dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+                dev_why = _moved_why(d)
                 if d in (ACCEL, MAYBE) and v.device_node is not None and v.kind == DEVICE and v.device_why:
                     dev_why = f"it was moved with `.to(...)` to a device that {v.device_why.removeprefix('it ')}" if False else dev_why
                 continue
@@ -1885,9 +1957,8 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             changed_dev = True
-            dev_node = f.node if d in (ACCEL, MAYBE) else None
-            dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                       "it was moved with `.to(device)` where `device` may be an accelerator" if d == MAYBE else None)
+            dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+            dev_why = _moved_why(d)
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
             changed_dtype = True

@@ -100,11 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="run every rule's fixtures on real devices")
     verify.add_argument("--device", default=None,
                         help="comma-separated devices (cpu,cuda); default: every available one")
-    verify.add_argument("--rule", action="append", default=[], metavar="CODE")
+    verify.add_argument("--rule", action="append", default=[], metavar="CODE",
+                        help="verify only this rule (code or prefix; repeat or comma-separate)")
     verify.add_argument("--format", default="text", choices=["text", "json", "markdown"])
-    verify.add_argument("--jobs", "-j", type=int, default=None)
+    verify.add_argument("--jobs", "-j", type=int, default=None,
+                        help="snippet runs in parallel (default: number of cores)")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per snippet run")
     verify.add_argument("--output", metavar="FILE", help="also write the report to FILE")
+    verify.add_argument("--fixtures", metavar="DIR", default=None,
+                        help="fixtures folder (default: the one shipped with tensorferry)")
     verify.set_defaults(func=cmd_verify)
     return parser
 
@@ -154,8 +158,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         cache_dir = (args.cache_dir or os.environ.get("TENSORFERRY_CACHE_DIR")
                      or os.path.join(str(cfg.root) if cfg.root else os.getcwd(), DEFAULT_DIR))
+    from tensorferry.runner import Progress
+
+    progress = Progress() if fmt in ("full", "concise", "text") and not args.output_file else None
     report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs,
-                         exclude=prune, skip=skip, cache_dir=cache_dir)
+                         exclude=prune, skip=skip, cache_dir=cache_dir, progress=progress)
+    if progress is not None:
+        progress.close()
     diagnostics = filter_per_file_ignores(report.diagnostics, cfg.per_file_ignores, cfg.root)
     for msg in report.errors:
         print(f"error: {msg}", file=sys.stderr)

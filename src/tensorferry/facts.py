@@ -40,6 +40,7 @@ ARRAYLIKE = (NDARRAY, TENSOR)
 CPU = "cpu"
 ACCEL = "accel"
 MAYBE = "maybe"
+META = "meta"  # not CPU and not an accelerator: no data, `.numpy()` fails like on CUDA
 
 _buf_ids = itertools.count(1)
 
@@ -112,6 +113,7 @@ def join(a: Value | None, b: Value | None) -> Value:
         return TOP
     grad = _join_field(a.grad, b.grad)
     device = join_device(a.device, b.device)
+    dsrc = _device_evidence(a, b, device)
     return Value(
         kind=a.kind,
         qual=_join_field(a.qual, b.qual),
@@ -125,10 +127,29 @@ def join(a: Value | None, b: Value | None) -> Value:
         flags=a.flags & b.flags,
         grad_node=a.grad_node if grad else None,
         grad_why=a.grad_why if grad else None,
-        device_node=(a.device_node if a.device == device else b.device_node) if device else None,
-        device_why=(a.device_why if a.device == device else b.device_why) if device else None,
+        device_node=dsrc.device_node if dsrc is not None else None,
+        device_why=_joined_device_why(dsrc, device),
         info=a.info if a.info is b.info else None,
     )
+
+
+def _device_evidence(a: Value, b: Value, device: str | None) -> Value | None:
+    """The side whose device evidence explains a joined device (for a cpu/accel join: the accel side)."""
+    if not device:
+        return None
+    if a.device == device:
+        return a
+    if b.device == device:
+        return b
+    return a if a.device not in (CPU, None) else b
+
+
+def _joined_device_why(src: Value | None, device: str | None) -> str | None:
+    if src is None or src.device_why is None:
+        return None
+    if src.device != device and device == MAYBE and not src.device_why.startswith("on some paths"):
+        return "on some paths " + src.device_why
+    return src.device_why
 
 
 def device_of_string(s: str) -> str | None:
@@ -139,7 +160,7 @@ def device_of_string(s: str) -> str | None:
     if base in ("cuda", "mps", "xpu", "hpu", "npu", "xla", "mtia", "privateuseone"):
         return ACCEL
     if base == "meta":
-        return None
+        return META
     return None
 
 
