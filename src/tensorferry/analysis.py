@@ -159,6 +159,7 @@ class CallFact:
     grad: str  # grad mode at the call: "on" | "off" | "maybe"
     order: int
     scope: "ScopeInfo"
+    path: tuple = ()  # branch/loop path at the call, as in events
 
     def arg(self, index: int | None = None, keyword: str | None = None
             ) -> tuple[Value, cst.Arg] | None:
@@ -215,6 +216,24 @@ class Share:
     scope: Any = None
 
 
+@dataclass(frozen=True)
+class Store:
+    """A value kept beyond its statement: appended to a container, set on an attribute, put in a
+    container item, or `+=`-accumulated into a name (``how``: container | attribute | item |
+    accumulate). ``carried``: for accumulate, the name holds the value from before the
+    innermost loop, so each iteration adds to the previous iterations' result."""
+    order: int
+    path: tuple
+    value: Value
+    value_node: Any
+    node: cst.CSTNode
+    how: str
+    grad: str
+    scope: Any = None
+    target: str | None = None
+    carried: bool = False
+
+
 @dataclass
 class Analysis:
     module: cst.Module
@@ -223,6 +242,7 @@ class Analysis:
     loads: list[Event] = field(default_factory=list)
     escapes: list[Event] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
+    stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
     param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
@@ -378,6 +398,7 @@ class Analyzer:
         self.class_stack: list[ClassInfo] = []
         self._if_ids = 0
         self._stmt_call = 0
+        self.loop_entries: list[tuple[Any, dict[str, Value]]] = []  # (scope, env at loop entry)
 
     # -- entry ---------------------------------------------------------------------------------
     def run(self) -> Analysis:
@@ -560,6 +581,7 @@ class Analyzer:
         entry = st.copy()
         head = entry
         exits = [entry.copy()]
+        self.loop_entries.append((self.scope, entry.env))
         for i in range(self.MAX_LOOP):
             body_st = head.copy()
             body_st.live = True
@@ -574,6 +596,7 @@ class Analyzer:
             if new_head.same(head):
                 break
             head = new_head
+        self.loop_entries.pop()
         result = join_states(exits)
         if node.orelse is not None:
             result = self.exec_block(node.orelse.body.body, result)
@@ -619,7 +642,11 @@ class Analyzer:
         rhs = self.eval(s.value, st)
         target = s.target
         if isinstance(target, (cst.Name, cst.Attribute, cst.Subscript)):
+            before = st.env.get(self.target_name(target) or "")
             cur = self.eval(target, st)
+            if rhs.kind == TENSOR and not isinstance(target, cst.Subscript) \
+                    and isinstance(s.operator, (cst.AddAssign, cst.SubtractAssign)):
+                self.accumulate(s, target, before, rhs, st)
             if cur.kind in (NDARRAY, TENSOR) and cur.buf is not None:
                 self.write(cur, s, self.target_name(target))
                 if cur.kind == TENSOR and rhs.kind == TENSOR and rhs.grad == "yes" and st.grad == ON:
@@ -629,6 +656,20 @@ class Analyzer:
             result = self.binop(cur, rhs, st, cst.Divide() if isinstance(s.operator, cst.DivideAssign) else None)
             if not isinstance(target, cst.Subscript):
                 self.assign_target(target, result, st)
+
+    def accumulate(self, s: cst.AugAssign, target, before: Value | None, rhs: Value, st: State) -> None:
+        """Record `name += tensor`; carried when `name` still holds its value from before the loop."""
+        name = self.target_name(target)
+        carried = False
+        if self.loop_entries and self.loop_entries[-1][0] is self.scope and before is not None:
+            carried = self.loop_entries[-1][1].get(name) is before
+        self.a.stores.append(Store(self.tick(), tuple(self.path), rhs, s.value, s, "accumulate",
+                                   st.grad, self.scope, name, carried))
+
+    def store(self, v: Value, value_node, node, how: str, st: State, target: str | None = None) -> None:
+        if v.kind in (TENSOR, TUPLE, LIST, DICT):
+            self.a.stores.append(Store(self.tick(), tuple(self.path), v, value_node, node, how,
+                                       st.grad, self.scope, target))
 
     def target_name(self, target: cst.BaseExpression) -> str | None:
         if isinstance(target, cst.Name):
@@ -676,14 +717,21 @@ class Analyzer:
                             grad_why="`requires_grad` is set to True" if flag else None)
                     return
                 if target.attr.value == "data" and base.kind == TENSOR:
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
                     self.write(base, target, obj.value)
                     return
                 st.env[key] = v
                 if obj.value != "self" or True:
                     self.escape(v, target, "stored on an attribute")
+                self.store(v, value_node, target, "attribute", st, key)
             else:
-                self.eval(obj, st)
+                base = self.eval(obj, st)
+                if target.attr.value == "data" and base.kind == TENSOR:  # `self.w.data = ...`
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
+                    self.write(base, target, self.target_name(obj))
+                    return
                 self.escape(v, target, "stored on an attribute")
+                self.store(v, value_node, target, "attribute", st)
         elif isinstance(target, cst.Subscript):
             container = self.eval(target.value, st)
             for el in target.slice:
@@ -693,6 +741,7 @@ class Analyzer:
                 self.write(container, target, self.target_name(target.value))
             else:
                 self.escape(v, target, "stored in a container")
+                self.store(v, value_node, target, "item", st, self.target_name(target.value))
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, TOP, st, None)
 
@@ -1334,7 +1383,8 @@ class Analyzer:
             if arg.star:
                 kw = arg.star
             args.append((kw, v, arg))
-        fact = CallFact(node, qual, method, recv, recv_node, args, TOP, st.grad, self.order, self.scope)
+        fact = CallFact(node, qual, method, recv, recv_node, args, TOP, st.grad, self.order, self.scope,
+                        tuple(self.path))
         if qual is not None:
             result = self.call_qual(qual, fact, st)
         elif method is not None:
@@ -1824,8 +1874,9 @@ class Analyzer:
             return res
         if recv.kind in (LIST, UNKNOWN) and m in ("append", "extend", "insert", "add", "put",
                                                    "setdefault", "update", "appendleft"):
-            for _, v, _ in f.args:
+            for _, v, a in f.args:
                 self.escape(v, f.node, "stored in a container")
+                self.store(v, a.value, f.node, "container", st, self.target_name(f.recv_node))
             if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
                 pass
             return Value(kind=NONE)
