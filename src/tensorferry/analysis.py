@@ -640,6 +640,9 @@ class Analyzer:
                 self.write(container, target, self.target_name(target.value))
             else:
                 self.escape(v, target, "stored in a container")
+                if container.kind == LIST:  # `xs[i] = v`: v joins the list's elements
+                    self.update_receiver(target.value, container.with_(
+                        elem=join(container.elem, v) if container.elem is not None else None), st)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, TOP, st, None)
 
@@ -1641,8 +1644,8 @@ class Analyzer:
                                                    "setdefault", "update", "appendleft"):
             for _, v, _ in f.args:
                 self.escape(v, f.node, "stored in a container")
-            if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
-                pass
+            if recv.kind == LIST and m in ("append", "insert", "extend"):
+                self.update_receiver(f.recv_node, self.list_grown(recv, m, pos, kws), st)
             return Value(kind=NONE)
         if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
             return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
@@ -1661,6 +1664,19 @@ class Analyzer:
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
         return TOP
+
+    def list_grown(self, recv: Value, m: str, pos, kws) -> Value:
+        """The list after `append(v)` / `insert(i, v)` / `extend(seq)`: its element joins v."""
+        if m == "extend":
+            seq = pos[0][0] if len(pos) == 1 and not kws else TOP
+            v = seq.elem if seq.kind in (LIST, TUPLE) and seq.elem is not None else TOP
+        else:
+            want = 1 if m == "append" else 2
+            v = pos[-1][0] if len(pos) == want and not kws else TOP
+        if recv.elem is None and recv.const != 0:
+            return recv.with_(const=None)  # contents unknown before: still unknown
+        elem = v if recv.elem is None else join(recv.elem, v)
+        return recv.with_(elem=elem, const=None)
 
     def module_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m in ("to", "cuda", "cpu"):
