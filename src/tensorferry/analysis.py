@@ -212,6 +212,7 @@ class Analysis:
     escapes: list[Event] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
+    origins: dict[int, cst.CSTNode] = field(default_factory=dict)  # id(array Value) -> first expression
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
     modes: dict[int, str] = field(default_factory=dict)  # id(node) -> grad mode
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
@@ -219,6 +220,10 @@ class Analysis:
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
+
+    def origin_of(self, value: Value) -> cst.CSTNode | None:
+        """The first expression that evaluated to this very ndarray/tensor value (for messages)."""
+        return self.origins.get(id(value))
 
     def facts_for(self, node: cst.CSTNode) -> list[CallFact]:
         return self.call_by_node.get(id(node), [])
@@ -877,6 +882,8 @@ class Analyzer:
     def eval(self, node: cst.BaseExpression, st: State) -> Value:
         v = self._eval(node, st)
         self.a.values[id(node)] = v
+        if v.kind in (NDARRAY, TENSOR):
+            self.a.origins.setdefault(id(v), node)
         return v
 
     def _eval(self, node: cst.BaseExpression, st: State) -> Value:

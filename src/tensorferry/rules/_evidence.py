@@ -26,8 +26,15 @@ def kind_word(value) -> str:
     return {NDARRAY: "an ndarray", TENSOR: "a tensor"}.get(value.kind, "a value")
 
 
-def why_kind(analysis, ctx, value, before: int | None = None) -> str:
+def why_kind(analysis, ctx, value, before: int | None = None, node=None) -> str:
     """`line 7: np.load(...)` or `a parameter annotated as a tensor`; '' when nothing is known."""
+    import libcst as cst
+
+    origin = analysis.origin_of(value)
+    if origin is not None and origin is not node and not isinstance(origin, cst.Name):
+        return f"line {ctx.line(origin)}: `{short(ctx, origin)}`"
+    if origin is node and node is not None:
+        return ""
     fact = origin_call(analysis, value, before)
     if fact is not None:
         return f"line {ctx.line(fact.node)}: `{short(ctx, fact.node)}`"
@@ -42,7 +49,7 @@ def evidence(analysis, ctx, node, value, before: int | None = None) -> str:
 
     what = kind_word(value)
     text = short(ctx, node)
-    if isinstance(node, cst.Call) and analysis.facts_for(node):
+    if not isinstance(node, (cst.Name, cst.Attribute)):
         return f"`{text}` is {what}"
-    why = why_kind(analysis, ctx, value, before)
+    why = why_kind(analysis, ctx, value, before, node)
     return f"`{text}` is {what}" + (f" ({why})" if why else "")
