@@ -244,6 +244,7 @@ class Analysis:
     shares: list[Share] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
+    origins: dict[int, cst.CSTNode] = field(default_factory=dict)  # id(array Value) -> first expression
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
     param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
     # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
@@ -257,6 +258,10 @@ class Analysis:
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
+
+    def origin_of(self, value: Value) -> cst.CSTNode | None:
+        """The first expression that evaluated to this very ndarray/tensor value (for messages)."""
+        return self.origins.get(id(value))
 
     def facts_for(self, node: cst.CSTNode) -> list[CallFact]:
         return self.call_by_node.get(id(node), [])
@@ -742,6 +747,9 @@ class Analyzer:
             else:
                 self.escape(v, target, "stored in a container")
                 self.store(v, value_node, target, "item", st, self.target_name(target.value))
+                if container.kind == LIST:  # `xs[i] = v`: v joins the list's elements
+                    self.update_receiver(target.value, container.with_(
+                        elem=join(container.elem, v) if container.elem is not None else None), st)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, TOP, st, None)
 
@@ -1031,6 +1039,8 @@ class Analyzer:
     def eval(self, node: cst.BaseExpression, st: State) -> Value:
         v = self._eval(node, st)
         self.a.values[id(node)] = v
+        if v.kind in (NDARRAY, TENSOR):
+            self.a.origins.setdefault(id(v), node)
         return v
 
     def _eval(self, node: cst.BaseExpression, st: State) -> Value:
@@ -1877,8 +1887,8 @@ class Analyzer:
             for _, v, a in f.args:
                 self.escape(v, f.node, "stored in a container")
                 self.store(v, a.value, f.node, "container", st, self.target_name(f.recv_node))
-            if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
-                pass
+            if recv.kind == LIST and m in ("append", "insert", "extend"):
+                self.update_receiver(f.recv_node, self.list_grown(recv, m, pos, kws), st)
             return Value(kind=NONE)
         if recv.kind == UNKNOWN and recv.flags & {"negstride", "maynegstride"} and m in NDARRAY_VIEW_METHODS - {"reshape"}:
             return recv  # `img[:, :, ::-1].transpose(2, 0, 1)` is still a reversed view
@@ -1899,6 +1909,19 @@ class Analyzer:
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
         return TOP
+
+    def list_grown(self, recv: Value, m: str, pos, kws) -> Value:
+        """The list after `append(v)` / `insert(i, v)` / `extend(seq)`: its element joins v."""
+        if m == "extend":
+            seq = pos[0][0] if len(pos) == 1 and not kws else TOP
+            v = seq.elem if seq.kind in (LIST, TUPLE) and seq.elem is not None else TOP
+        else:
+            want = 1 if m == "append" else 2
+            v = pos[-1][0] if len(pos) == want and not kws else TOP
+        if recv.elem is None and recv.const != 0:
+            return recv.with_(const=None)  # contents unknown before: still unknown
+        elem = v if recv.elem is None else join(recv.elem, v)
+        return recv.with_(elem=elem, const=None)
 
     def module_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m in ("to", "cuda", "cpu"):

@@ -130,6 +130,13 @@ def join(a: Value | None, b: Value | None) -> Value:
     grad = _join_field(a.grad, b.grad)
     device = join_device(a.device, b.device)
     dsrc = _device_evidence(a, b, device)
+    elem = join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None
+    if a.kind == LIST and elem is None:
+        # an empty list literal on one path: every element comes from the other path
+        if a.const == 0 and a.elem is None:
+            elem = b.elem
+        elif b.const == 0 and b.elem is None:
+            elem = a.elem
     return Value(
         kind=a.kind,
         qual=_join_field(a.qual, b.qual),
@@ -138,7 +145,7 @@ def join(a: Value | None, b: Value | None) -> Value:
         dtype=_join_field(a.dtype, b.dtype),
         buf=_join_field(a.buf, b.buf),
         const=_join_field(a.const, b.const),
-        elem=join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None,
+        elem=elem,
         elts=a.elts if a.elts == b.elts else None,
         flags=(a.flags & b.flags) | _may_flags(a, b)[0],
         grad_node=a.grad_node if grad else None,
