@@ -68,7 +68,11 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr", "bytes"}
+            "hasattr", "setattr", "id", "repr", "object", "bytes", "complex"}
+# Python types used as dtypes: `np.array(x, dtype=object)`, `.astype(float)`
+BUILTIN_DTYPES = {"builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
+                  "builtins.complex": "complex128", "builtins.object": "object",
+                  "builtins.str": "str", "builtins.bytes": "bytes"}
 
 # torch.nn classes whose instances own parameters (their outputs require grad)
 PARAMETRIC_MODULES = {
@@ -155,6 +159,7 @@ class CallFact:
     grad: str  # grad mode at the call: "on" | "off" | "maybe"
     order: int
     scope: "ScopeInfo"
+    path: tuple = ()  # branch/loop path at the call, as in events
 
     def arg(self, index: int | None = None, keyword: str | None = None
             ) -> tuple[Value, cst.Arg] | None:
@@ -211,6 +216,24 @@ class Share:
     scope: Any = None
 
 
+@dataclass(frozen=True)
+class Store:
+    """A value kept beyond its statement: appended to a container, set on an attribute, put in a
+    container item, or `+=`-accumulated into a name (``how``: container | attribute | item |
+    accumulate). ``carried``: for accumulate, the name holds the value from before the
+    innermost loop, so each iteration adds to the previous iterations' result."""
+    order: int
+    path: tuple
+    value: Value
+    value_node: Any
+    node: cst.CSTNode
+    how: str
+    grad: str
+    scope: Any = None
+    target: str | None = None
+    carried: bool = False
+
+
 @dataclass
 class Analysis:
     module: cst.Module
@@ -219,7 +242,9 @@ class Analysis:
     loads: list[Event] = field(default_factory=list)
     escapes: list[Event] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
+    stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
+    origins: dict[int, cst.CSTNode] = field(default_factory=dict)  # id(array Value) -> first expression
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
     param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
     # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
@@ -233,6 +258,10 @@ class Analysis:
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
+
+    def origin_of(self, value: Value) -> cst.CSTNode | None:
+        """The first expression that evaluated to this very ndarray/tensor value (for messages)."""
+        return self.origins.get(id(value))
 
     def facts_for(self, node: cst.CSTNode) -> list[CallFact]:
         return self.call_by_node.get(id(node), [])
@@ -256,6 +285,7 @@ class ClassInfo:
     name: str
     is_module: bool = False
     parametric: bool = False
+    dataset: bool = False  # a subclass of torch.utils.data.Dataset / IterableDataset
     attrs: dict[str, Value] = field(default_factory=dict)
     is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
@@ -323,6 +353,26 @@ def _str_const(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def dtype_of_string(text: str) -> str | None:
+    """A numpy dtype string: `'f4'`, `'<U10'`, `'datetime64[ns]'`; big-endian multi-byte types
+    come back as `'>float32'` (torch rejects them)."""
+    order = text[:1] if text[:1] in "<>=|" else ""
+    body = text[len(order):]
+    name = DTYPE_STRINGS.get(body)
+    if name is None:
+        base = body.split("[", 1)[0]
+        stripped = base.rstrip("0123456789")
+        if stripped in ("U", "S", "datetime64", "M8", "m8", "timedelta64") or (
+                base in ("M", "m") and "[" in body):
+            name = DTYPE_STRINGS.get(stripped) or ("datetime64" if base == "M" else "timedelta64")
+        elif base != body:
+            name = DTYPE_STRINGS.get(base)
+    if name is not None and order == ">" and name not in (
+            "int8", "uint8", "bool", "object", "str", "bytes") and body not in ("i1", "u1", "b1"):
+        return f">{name}"
+    return name
+
+
 def _qual_name(v: Value) -> str | None:
     return v.qual if v.kind == REF else None
 
@@ -353,6 +403,7 @@ class Analyzer:
         self.class_stack: list[ClassInfo] = []
         self._if_ids = 0
         self._stmt_call = 0
+        self.loop_entries: list[tuple[Any, dict[str, Value]]] = []  # (scope, env at loop entry)
 
     # -- entry ---------------------------------------------------------------------------------
     def run(self) -> Analysis:
@@ -535,6 +586,7 @@ class Analyzer:
         entry = st.copy()
         head = entry
         exits = [entry.copy()]
+        self.loop_entries.append((self.scope, entry.env))
         for i in range(self.MAX_LOOP):
             body_st = head.copy()
             body_st.live = True
@@ -549,6 +601,7 @@ class Analyzer:
             if new_head.same(head):
                 break
             head = new_head
+        self.loop_entries.pop()
         result = join_states(exits)
         if node.orelse is not None:
             result = self.exec_block(node.orelse.body.body, result)
@@ -594,7 +647,11 @@ class Analyzer:
         rhs = self.eval(s.value, st)
         target = s.target
         if isinstance(target, (cst.Name, cst.Attribute, cst.Subscript)):
+            before = st.env.get(self.target_name(target) or "")
             cur = self.eval(target, st)
+            if rhs.kind == TENSOR and not isinstance(target, cst.Subscript) \
+                    and isinstance(s.operator, (cst.AddAssign, cst.SubtractAssign)):
+                self.accumulate(s, target, before, rhs, st)
             if cur.kind in (NDARRAY, TENSOR) and cur.buf is not None:
                 self.write(cur, s, self.target_name(target))
                 if cur.kind == TENSOR and rhs.kind == TENSOR and rhs.grad == "yes" and st.grad == ON:
@@ -604,6 +661,20 @@ class Analyzer:
             result = self.binop(cur, rhs, st, cst.Divide() if isinstance(s.operator, cst.DivideAssign) else None)
             if not isinstance(target, cst.Subscript):
                 self.assign_target(target, result, st)
+
+    def accumulate(self, s: cst.AugAssign, target, before: Value | None, rhs: Value, st: State) -> None:
+        """Record `name += tensor`; carried when `name` still holds its value from before the loop."""
+        name = self.target_name(target)
+        carried = False
+        if self.loop_entries and self.loop_entries[-1][0] is self.scope and before is not None:
+            carried = self.loop_entries[-1][1].get(name) is before
+        self.a.stores.append(Store(self.tick(), tuple(self.path), rhs, s.value, s, "accumulate",
+                                   st.grad, self.scope, name, carried))
+
+    def store(self, v: Value, value_node, node, how: str, st: State, target: str | None = None) -> None:
+        if v.kind in (TENSOR, TUPLE, LIST, DICT):
+            self.a.stores.append(Store(self.tick(), tuple(self.path), v, value_node, node, how,
+                                       st.grad, self.scope, target))
 
     def target_name(self, target: cst.BaseExpression) -> str | None:
         if isinstance(target, cst.Name):
@@ -651,14 +722,21 @@ class Analyzer:
                             grad_why="`requires_grad` is set to True" if flag else None)
                     return
                 if target.attr.value == "data" and base.kind == TENSOR:
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
                     self.write(base, target, obj.value)
                     return
                 st.env[key] = v
                 if obj.value != "self" or True:
                     self.escape(v, target, "stored on an attribute")
+                self.store(v, value_node, target, "attribute", st, key)
             else:
-                self.eval(obj, st)
+                base = self.eval(obj, st)
+                if target.attr.value == "data" and base.kind == TENSOR:  # `self.w.data = ...`
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
+                    self.write(base, target, self.target_name(obj))
+                    return
                 self.escape(v, target, "stored on an attribute")
+                self.store(v, value_node, target, "attribute", st)
         elif isinstance(target, cst.Subscript):
             container = self.eval(target.value, st)
             for el in target.slice:
@@ -668,6 +746,10 @@ class Analyzer:
                 self.write(container, target, self.target_name(target.value))
             else:
                 self.escape(v, target, "stored in a container")
+                self.store(v, value_node, target, "item", st, self.target_name(target.value))
+                if container.kind == LIST:  # `xs[i] = v`: v joins the list's elements
+                    self.update_receiver(target.value, container.with_(
+                        elem=join(container.elem, v) if container.elem is not None else None), st)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, TOP, st, None)
 
@@ -805,6 +887,9 @@ class Analyzer:
                 info.parametric |= bv.info.parametric
             if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
                 info.is_dataset = True
+            if (q is not None and q.startswith("torch.utils.data.") and q.endswith("Dataset")) or (
+                    bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.dataset):
+                info.dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
@@ -954,6 +1039,8 @@ class Analyzer:
     def eval(self, node: cst.BaseExpression, st: State) -> Value:
         v = self._eval(node, st)
         self.a.values[id(node)] = v
+        if v.kind in (NDARRAY, TENSOR):
+            self.a.origins.setdefault(id(v), node)
         return v
 
     def _eval(self, node: cst.BaseExpression, st: State) -> Value:
@@ -1306,7 +1393,8 @@ class Analyzer:
             if arg.star:
                 kw = arg.star
             args.append((kw, v, arg))
-        fact = CallFact(node, qual, method, recv, recv_node, args, TOP, st.grad, self.order, self.scope)
+        fact = CallFact(node, qual, method, recv, recv_node, args, TOP, st.grad, self.order, self.scope,
+                        tuple(self.path))
         if qual is not None:
             result = self.call_qual(qual, fact, st)
         elif method is not None:
@@ -1328,7 +1416,8 @@ class Analyzer:
     def call_value(self, fv: Value, f: CallFact, st: State) -> Value:
         if fv.kind == CLASS and isinstance(fv.info, ClassInfo):
             if fv.info.is_module:
-                return Value(kind=NNMODULE, device=CPU, info=fv.info)
+                return Value(kind=NNMODULE, device=CPU, info=fv.info,
+                             dtype="float32" if fv.info.parametric else None)
             return TOP
         if fv.kind == NNMODULE:
             return self.module_output(fv, f, st)
@@ -1351,6 +1440,8 @@ class Analyzer:
             grad = "yes"
             why = "it is computed from a tensor that requires grad"
         return Value(kind=TENSOR, grad=grad, device=mod.device, buf=new_buf(),
+                     dtype=mod.dtype if parametric else None,
+                     dtype_node=mod.dtype_node if parametric else None,
                      grad_node=f.node if grad == "yes" else None, grad_why=why,
                      device_node=mod.device_node, device_why=mod.device_why)
 
@@ -1374,10 +1465,12 @@ class Analyzer:
                 return TORCH_DTYPES.get(v.qual[6:])
             if v.qual.startswith("numpy."):
                 return NUMPY_DTYPES.get(v.qual[6:])
+            if v.qual in BUILTIN_DTYPES:
+                return BUILTIN_DTYPES[v.qual]
         if v.kind == "dtype":
             return v.dtype
         if v.kind == STR and v.const:
-            return DTYPE_STRINGS.get(v.const.lstrip("<=|"))
+            return dtype_of_string(v.const)
         return None
 
     def data_dtype(self, v: Value) -> str | None:
@@ -1388,12 +1481,27 @@ class Analyzer:
     def call_qual(self, qual: str, f: CallFact, st: State) -> Value:
         head, _, rest = qual.partition(".")
         if head == "torch":
-            return self.call_torch(rest, qual, f, st)
+            return self.conversion_dtype_origin(rest, f, self.call_torch(rest, qual, f, st))
         if head == "numpy":
-            return self.call_numpy(rest, f, st)
+            return self.numpy_dtype_origin(f, self.call_numpy(rest, f, st))
         if head == "builtins":
             return self.call_builtin(rest, f, st)
         return TOP
+
+    def numpy_dtype_origin(self, f: CallFact, v: Value) -> Value:
+        """Remember the call whose numpy default (no `dtype=`) made an array float64."""
+        if v.kind == NDARRAY and v.dtype == "float64" and v.dtype_node is None and "dtype" not in f.keywords():
+            return v.with_(dtype_node=f.node)
+        return v
+
+    def conversion_dtype_origin(self, rest: str, f: CallFact, v: Value) -> Value:
+        """`torch.from_numpy(a)` & co without `dtype=`: the tensor's dtype comes from the array."""
+        if rest in ("from_numpy", "as_tensor", "asarray", "tensor") and v.kind == TENSOR \
+                and "dtype" not in f.keywords():
+            pos = f.positional()
+            if pos and pos[0][0].kind == NDARRAY and v.dtype is not None:
+                return v.with_(dtype_node=f.node)
+        return v
 
     def call_builtin(self, name: str, f: CallFact, st: State) -> Value:
         pos = f.positional()
@@ -1435,8 +1543,10 @@ class Analyzer:
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
             device_why = _created_why(d)
+        dtype_node = None
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
+            dtype_node = f.node
         grad = "no"
         grad_node = grad_why = None
         if "requires_grad" in kws:
@@ -1449,7 +1559,7 @@ class Analyzer:
             grad = grad if "requires_grad" in kws else None
         return Value(kind=TENSOR, device=device, grad=grad, dtype=dtype, buf=new_buf(),
                      grad_node=grad_node, grad_why=grad_why, device_node=device_node,
-                     device_why=device_why)
+                     device_why=device_why, dtype_node=dtype_node)
 
     def call_torch(self, rest: str, qual: str, f: CallFact, st: State) -> Value:
         name = rest.rsplit(".", 1)[-1]
@@ -1487,13 +1597,14 @@ class Analyzer:
             rest.startswith("nn.modules.") and name[:1].isupper()
         ):
             if name in PARAMETRIC_MODULES:
-                return Value(kind=NNMODULE, device=CPU, info="parametric")
+                return Value(kind=NNMODULE, device=CPU, info="parametric", dtype="float32")
             if name in CONTAINER_MODULES:
                 param = any(
                     (v.kind == NNMODULE and (v.info == "parametric" or (isinstance(v.info, ClassInfo) and v.info.parametric)))
                     for _, v, _ in f.args
                 )
-                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None)
+                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None,
+                             dtype="float32" if param else None)
             return Value(kind=NNMODULE, device=CPU, info=None)
         if rest.startswith("nn.init.") and name.endswith("_") and pos:
             tgt = pos[0][0]
@@ -1568,6 +1679,11 @@ class Analyzer:
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             return self.factory_facts(f, st, "float32" if floaty else "int64")
+        if rest in ("quantize_per_tensor", "quantize_per_channel") and pos:
+            dt = kws["dtype"][0] if "dtype" in kws else pos[-1][0]
+            src = pos[0][0]
+            return Value(kind=TENSOR, grad="no", dtype=self.dtype_arg(dt), dtype_node=f.node,
+                         device=src.device if src.kind == TENSOR else None, buf=new_buf())
         if rest in ("load", "jit.load", "hub.load", "load_state_dict"):
             return TOP
         if rest.startswith(("cuda.", "backends.", "distributed.", "utils.", "jit.", "onnx.", "hub.",
@@ -1651,6 +1767,11 @@ class Analyzer:
                     dtype = "int64"
                 elif src.elem.kind == NDARRAY:
                     dtype = src.elem.dtype
+                elif src.elem.kind in (LIST, TUPLE):
+                    leaf = src.elem  # nested literals: [[0.5, 1.5], [2.0, 0.0]]
+                    while leaf.kind in (LIST, TUPLE) and leaf.elem is not None:
+                        leaf = leaf.elem
+                    dtype = {FLOAT: "float64", INT: "int64"}.get(leaf.kind)
             maybe0d = src.kind not in (LIST, TUPLE)  # np.array(3) is 0-d
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
@@ -1763,10 +1884,11 @@ class Analyzer:
             return res
         if recv.kind in (LIST, UNKNOWN) and m in ("append", "extend", "insert", "add", "put",
                                                    "setdefault", "update", "appendleft"):
-            for _, v, _ in f.args:
+            for _, v, a in f.args:
                 self.escape(v, f.node, "stored in a container")
-            if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
-                pass
+                self.store(v, a.value, f.node, "container", st, self.target_name(f.recv_node))
+            if recv.kind == LIST and m in ("append", "insert", "extend"):
+                self.update_receiver(f.recv_node, self.list_grown(recv, m, pos, kws), st)
             return Value(kind=NONE)
         if recv.kind == UNKNOWN and recv.flags & {"negstride", "maynegstride"} and m in NDARRAY_VIEW_METHODS - {"reshape"}:
             return recv  # `img[:, :, ::-1].transpose(2, 0, 1)` is still a reversed view
@@ -1787,6 +1909,19 @@ class Analyzer:
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
         return TOP
+
+    def list_grown(self, recv: Value, m: str, pos, kws) -> Value:
+        """The list after `append(v)` / `insert(i, v)` / `extend(seq)`: its element joins v."""
+        if m == "extend":
+            seq = pos[0][0] if len(pos) == 1 and not kws else TOP
+            v = seq.elem if seq.kind in (LIST, TUPLE) and seq.elem is not None else TOP
+        else:
+            want = 1 if m == "append" else 2
+            v = pos[-1][0] if len(pos) == want and not kws else TOP
+        if recv.elem is None and recv.const != 0:
+            return recv.with_(const=None)  # contents unknown before: still unknown
+        elem = v if recv.elem is None else join(recv.elem, v)
+        return recv.with_(elem=elem, const=None)
 
     def module_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m in ("to", "cuda", "cpu"):
@@ -1813,11 +1948,25 @@ class Analyzer:
                     why = ("its module was moved to an accelerator with `.to(...)`" if d == ACCEL else
                            "its module was moved with `.to(device)` where `device` may be an accelerator"
                            if d == MAYBE else None)
-            new = recv.with_(device=dev, device_node=node, device_why=why)
+            dtype = recv.dtype
+            if m == "to":
+                for v, n in pos[:2]:
+                    if self.dtype_arg(v) is not None:
+                        dtype = self.dtype_arg(v)
+                    elif v.kind == UNKNOWN and "dev" not in self.module.code_for_node(n.value).lower():
+                        dtype = None  # `.to(x)`: x may be a dtype (a name with "device" is taken as a device)
+                if "dtype" in kws:
+                    dtype = self.dtype_arg(kws["dtype"][0])
+            new = recv.with_(device=dev, device_node=node, device_why=why, dtype=dtype,
+                             dtype_node=f.node if dtype != recv.dtype else recv.dtype_node)
             self.update_receiver(f.recv_node, new, st)
             return new
-        if m in ("eval", "train", "float", "double", "half", "bfloat16", "share_memory", "apply",
-                 "zero_grad"):
+        if m in ("float", "double", "half", "bfloat16"):
+            # in place, like `.to(dtype)`: the parameters change dtype and the module is returned
+            new = recv.with_(dtype=DTYPE_CAST_METHODS[m], dtype_node=f.node)
+            self.update_receiver(f.recv_node, new, st)
+            return new
+        if m in ("eval", "train", "share_memory", "apply", "zero_grad"):
             return recv
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else True
@@ -1875,9 +2024,9 @@ class Analyzer:
             int_target = target in INT_DTYPES
             if recv.dtype == target:
                 return recv.with_(flags=frozenset())
-            return derived(grad_keep=not int_target, dtype=target)
+            return derived(grad_keep=not int_target, dtype=target, dtype_node=f.node)
         if m == "type" and pos:
-            return derived(dtype=self.dtype_arg(pos[0][0]))
+            return derived(dtype=self.dtype_arg(pos[0][0]), dtype_node=f.node)
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else (self.truthy(kws["requires_grad"][0]) if "requires_grad" in kws else True)
             new = recv.with_(grad="yes" if flag else ("no" if flag is False else None),
@@ -1979,7 +2128,8 @@ class Analyzer:
             grad = "no"
         return recv.with_(device=device, dtype=dtype, buf=recv.buf if noop else new_buf(),
                           flags=frozenset() if not noop else recv.flags - {"param"},
-                          device_node=dev_node, device_why=dev_why, grad=grad)
+                          device_node=dev_node, device_why=dev_why, grad=grad,
+                          dtype_node=f.node if changed_dtype and dtype is not None else recv.dtype_node)
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
