@@ -44,6 +44,7 @@ from tensorferry.facts import (
     LEGACY_CONSTRUCTORS,
     LIST,
     MAYBE,
+    META,
     NDARRAY,
     NNMODULE,
     NONE,
@@ -67,7 +68,7 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr", "object", "bytes", "complex"}
+            "hasattr", "setattr", "id", "repr", "bytes", "object", "complex"}
 # Python types used as dtypes: `np.array(x, dtype=object)`, `.astype(float)`
 BUILTIN_DTYPES = {"builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
                   "builtins.complex": "complex128", "builtins.object": "object",
@@ -132,6 +133,12 @@ NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partitio
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
 NUMPY_RANDOM_INPLACE = {"shuffle"}
+DATASET_BASES = {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+# calls whose result is an immutable `bytes` object (a read-only buffer for np.frombuffer)
+BYTES_METHODS = {"tobytes", "read", "getvalue", "encode", "digest", "read_bytes"}
+# allocations whose contents are meant to be written next (a buffer being filled)
+FILL_FACTORIES = {"empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
+                  "full_like"}
 NOT_WRITE_UNDERSCORE = {"requires_grad_", "share_memory_", "retain_grad", "record_stream",
                         "pin_memory_", "__init_subclass__"}
 
@@ -218,10 +225,15 @@ class Analysis:
     shares: list[Share] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
+    param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
+    # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
+    attr_side: dict[int, tuple[str, str, bool]] = field(default_factory=dict)
+    # buf -> (order, scope) of an allocation by a filler factory (empty, zeros, ones, full)
+    fills: dict[int, tuple[int, Any]] = field(default_factory=dict)
     modes: dict[int, str] = field(default_factory=dict)  # id(node) -> grad mode
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
     module_env: dict[str, Value] = field(default_factory=dict)
-    returns: list[tuple[Any, cst.BaseExpression, Value]] = field(default_factory=list)  # (scope, expr, value)
+    returns: list[tuple[ScopeInfo, cst.BaseExpression, Value]] = field(default_factory=list)
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
@@ -248,8 +260,8 @@ class ClassInfo:
     name: str
     is_module: bool = False
     parametric: bool = False
-    dataset: bool = False  # a subclass of torch.utils.data.Dataset / IterableDataset
     attrs: dict[str, Value] = field(default_factory=dict)
+    is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
 
 @dataclass
@@ -337,6 +349,18 @@ def dtype_of_string(text: str) -> str | None:
 
 def _qual_name(v: Value) -> str | None:
     return v.qual if v.kind == REF else None
+
+
+def _created_why(d: str | None) -> str | None:
+    return {ACCEL: "it is created with `device=` an accelerator",
+            MAYBE: "it is created with a `device=` that may be an accelerator",
+            META: "it is created with `device=` the meta device"}.get(d)
+
+
+def _moved_why(d: str | None) -> str | None:
+    return {ACCEL: "it was moved to an accelerator with `.to(...)`",
+            MAYBE: "it was moved with `.to(device)` where `device` may be an accelerator",
+            META: "it was moved to the meta device with `.to(...)`"}.get(d)
 
 
 class Analyzer:
@@ -601,7 +625,7 @@ class Analyzer:
                     cur = cur.with_(grad="yes", grad_node=rhs.grad_node, grad_why=rhs.grad_why)
                     self.assign_target(target, cur, st)
                 return
-            result = self.binop(cur, rhs, st)
+            result = self.binop(cur, rhs, st, cst.Divide() if isinstance(s.operator, cst.DivideAssign) else None)
             if not isinstance(target, cst.Subscript):
                 self.assign_target(target, result, st)
 
@@ -692,8 +716,15 @@ class Analyzer:
         name = src_node.value if isinstance(src_node, cst.Name) else None
         self.a.shares.append(Share(self.tick(), tuple(self.path), src.buf, direction, node,
                                    src.kind, name, None, self.scope))
-        if src.is_param:
+        if src.is_param or src.buf in self.a.param_bufs:
+            # a view of a parameter (`x.detach()`, `x[0]`) is still the caller's memory
             self.a.param_side[src.buf] = NDARRAY if direction == "np->torch" else TENSOR
+
+    def fresh_fill(self, v: Value) -> Value:
+        """Record `v` as a buffer just allocated by `empty/zeros/ones/full` (to be filled)."""
+        if v.buf is not None:
+            self.a.fills[v.buf] = (self.tick(), self.scope)
+        return v
 
     # -- functions and classes ----------------------------------------------------------------
     def decorator_grad(self, fn: cst.FunctionDef, st: State) -> str | None:
@@ -742,10 +773,13 @@ class Analyzer:
                 if name == "self" or True:
                     for attr, av in cls.attrs.items():
                         st.env[f"{name}.{attr}"] = av
+                        if av.kind in (NDARRAY, TENSOR) and av.buf is not None:
+                            self.a.attr_side.setdefault(av.buf, (av.kind, f"{name}.{attr}", av.grad == "yes"))
                 first = False
                 continue
             first = False
             v = Value(buf=new_buf(), flags=frozenset({"param"}))
+            self.a.param_bufs.add(v.buf)
             if p.annotation is not None:
                 ann = self.annotation_value(p.annotation.annotation, st)
                 if ann.kind in (NDARRAY, TENSOR):
@@ -793,12 +827,12 @@ class Analyzer:
             if bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_module:
                 info.is_module = True
                 info.parametric |= bv.info.parametric
-            if (q is not None and q.startswith("torch.utils.data.") and q.endswith("Dataset")) or (
-                    bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.dataset):
-                info.dataset = True
+            if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
+                info.is_dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
+        augmented = self.attrs_only_augassigned_outside_init(node)
         saved_scope = self.scope
         self.scope = ScopeInfo(node.name.value, node, "class")
         self.class_stack.append(info)
@@ -818,7 +852,8 @@ class Analyzer:
             # run __init__ now to learn the attributes, then queue the other methods
             attrs = self.run_init(init, info, st)
             for k, v in attrs.items():
-                if k not in reassigned:
+                # `self.x += y` on an array or tensor writes in place: the object stays the same
+                if k not in reassigned or (k in augmented and v.kind in (NDARRAY, TENSOR)):
                     info.attrs[k] = v
                 if v.kind == NNMODULE and v.info == "parametric":
                     info.parametric = True
@@ -841,8 +876,11 @@ class Analyzer:
         ist.env[selfname] = Value(kind=NNMODULE if info.is_module else UNKNOWN, info=info,
                                   flags=frozenset({"self"}))
         for p in params[1:]:
-            ist.env[p.name.value] = (Value(kind=INT, flags=frozenset({"param"})) if self.int_param(p, st)
-                                     else Value(buf=new_buf(), flags=frozenset({"param"})))
+            if self.int_param(p, st):
+                ist.env[p.name.value] = Value(kind=INT, flags=frozenset({"param"}))
+            else:
+                ist.env[p.name.value] = Value(buf=new_buf(), flags=frozenset({"param"}))
+                self.a.param_bufs.add(ist.env[p.name.value].buf)
         for star in (init.params.star_arg, init.params.star_kwarg):
             if isinstance(star, cst.Param):
                 ist.env[star.name.value] = TOP
@@ -875,6 +913,41 @@ class Analyzer:
                     elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
                         target(small.target)
         return names
+
+    def attrs_only_augassigned_outside_init(self, node: cst.ClassDef) -> set[str]:
+        """`self.<attr>` names that methods other than __init__ change only with `+=` & co."""
+        aug: set[str] = set()
+        plain: set[str] = set()
+
+        def attr(t) -> str | None:
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                return t.attr.value
+            return None
+
+        class V(cst.CSTVisitor):
+            def visit_Assign(self, n: cst.Assign) -> None:
+                for t in n.targets:
+                    self._t(t.target)
+
+            def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+                self._t(n.target)
+
+            def visit_AugAssign(self, n: cst.AugAssign) -> None:
+                name = attr(n.target)
+                if name:
+                    aug.add(name)
+
+            def _t(self, t) -> None:
+                if isinstance(t, (cst.Tuple, cst.List)):
+                    for e in t.elements:
+                        self._t(e.value)
+                elif attr(t):
+                    plain.add(attr(t))
+
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
+                stmt.visit(V())
+        return aug - plain
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
         if isinstance(ann, cst.SimpleString):
@@ -936,6 +1009,9 @@ class Analyzer:
                 for part in node.parts:
                     if isinstance(part, cst.FormattedStringExpression):
                         self.eval(part.expression, st)
+            elif t is cst.ConcatenatedString:
+                self.eval(node.left, st)  # `f"..." f"{x.numpy()}"`: the parts hold expressions
+                self.eval(node.right, st)
             return Value(kind=STR, const=s, device=device_of_string(s) if s else None)
         if t is cst.Subscript:
             return self.eval_subscript(node, st)
@@ -1087,6 +1163,8 @@ class Analyzer:
             if attr == "shape":
                 return Value(kind=SIZE)
             return TOP
+        if base.kind == UNKNOWN and base.flags & {"negstride", "maynegstride"} and attr == "T":
+            return base
         if base.kind == NDARRAY:
             if attr == "T":
                 return base.with_(flags=base.flags - {"param"})
@@ -1128,16 +1206,29 @@ class Analyzer:
                         negstride = True
         if base.kind in (NDARRAY, TENSOR):
             flags = base.flags - {"param", "via_data"}
+            origins = base.origins
+            if flags & {"negstride", "maynegstride"} and (negstride or any(v.kind == INT for v in idx_vals)):
+                # a second reversal or an integer index may undo the negative stride: unknown
+                flags, negstride = flags - {"negstride", "maynegstride"}, False
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+                origins = origins + (("negstride", node),)
             maybe0d = frozenset()
             if base.kind == NDARRAY and all(
                     isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
                     and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
                 maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags | maybe0d)
+                return base.with_(flags=flags | maybe0d, origins=origins)
             return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
+        if negstride and basic and base.kind == UNKNOWN and not (
+                isinstance(node.value, cst.Attribute) and node.value.attr.value in ("iloc", "loc", "iat", "at")):
+            # `x[:, ::-1]`: a multi-axis index proves an array (lists take one index), and a numpy
+            # array's view has a negative stride; `x[::-1]` may also be a reversed list
+            multi = len(node.slice) > 1 or any(isinstance(el.slice, cst.Index) and isinstance(
+                el.slice.value, cst.Ellipsis) for el in node.slice)
+            flag = "negstride" if multi else "revslice"
+            return Value(flags=frozenset({flag}), origins=((flag, node),))
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1192,7 +1283,8 @@ class Analyzer:
                     isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):
                 return Value(kind=seq)
         if left.kind == INT and right.kind == INT:
-            return Value(kind=INT)
+            # true division of two ints is a float (`n / 2`), every other operator keeps int
+            return Value(kind=FLOAT if isinstance(op, cst.Divide) else INT)
         if {left.kind, right.kind} <= {INT, FLOAT} and left.kind != UNKNOWN:
             return Value(kind=FLOAT)
         if left.kind == STR and right.kind == STR:
@@ -1354,6 +1446,8 @@ class Analyzer:
             return Value(kind=INT)
         if name == "float":
             return Value(kind=FLOAT)
+        if name == "bytes":
+            return Value(flags=frozenset({"bytes"}))
         if name == "str" or name == "repr":
             return Value(kind=STR)
         if name in ("bool", "isinstance", "issubclass", "hasattr"):
@@ -1384,8 +1478,7 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
-            device_why = f"it is created with `device=` an accelerator" if d == ACCEL else (
-                "it is created with a `device=` that may be an accelerator" if d == MAYBE else None)
+            device_why = _created_why(d)
         dtype_node = None
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
@@ -1498,9 +1591,8 @@ class Analyzer:
                         dtype=target_dtype or (src.dtype if src.kind == NDARRAY else None),
                         buf=src.buf if shares else new_buf(),
                         flags=src.flags & {"negstride", "readonly"},
-                        device_node=dev_node if dev in (ACCEL, MAYBE) else None,
-                        device_why="it is created with `device=` an accelerator" if dev == ACCEL else
-                        ("it is created with a `device=` that may be an accelerator" if dev == MAYBE else None))
+                        device_node=dev_node if dev in (ACCEL, MAYBE, META) else None,
+                        device_why=_created_why(dev))
             if shares:
                 self.share(src, res, f.node, "np->torch", pos[0][1].value)
             return res
@@ -1516,7 +1608,8 @@ class Analyzer:
         if name in TORCH_FLOAT_FACTORIES and rest == name:
             like = pos[0][0] if name.endswith("_like") and pos else None
             dtype = like.dtype if like is not None and like.kind == TENSOR else "float32"
-            return self.factory_facts(f, st, dtype, like)
+            res = self.factory_facts(f, st, dtype, like)
+            return self.fresh_fill(res) if name in FILL_FACTORIES else res
         if name in TORCH_INT_FACTORIES and rest == name:
             return self.factory_facts(f, st, "int64")
         if rest == "arange":
@@ -1619,15 +1712,17 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
         if rest in NUMPY_FLOAT64_FACTORIES:
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest in ("zeros_like", "ones_like", "empty_like", "full_like", "copy"):
-            return Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
-                         buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
+                        buf=new_buf())
+            return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest == "full":
             fill = pos[1][0] if len(pos) > 1 else None
             dtype = dtype_kw or ("float64" if fill is not None and fill.kind == FLOAT else
                                  "int64" if fill is not None and fill.kind == INT else None)
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            return self.fresh_fill(Value(kind=NDARRAY, dtype=dtype, buf=new_buf()))
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             ints = all(v.kind == INT for v, _ in pos) and pos
@@ -1644,20 +1739,37 @@ class Analyzer:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in ("frombuffer",):
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf(), flags=frozenset({"readonly"}))
+            # read-only when the buffer is immutable: a bytes literal, `bytes(...)`, `x.tobytes()`, ...
+            immutable = src.kind == STR or "bytes" in src.flags
+            dtype = dtype_kw or (self.dtype_arg(pos[1][0]) if len(pos) > 1 else "float64")
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"readonly"}) if immutable else frozenset(),
+                         origins=(("readonly", f.node),) if immutable else ())
         if rest == "broadcast_to":
             return Value(kind=NDARRAY, dtype=src.dtype, buf=src.buf if src.kind == NDARRAY else new_buf(),
-                         flags=frozenset({"readonly"}))
+                         flags=frozenset({"readonly", "broadcast"}), origins=(("readonly", f.node),))
         if rest in NUMPY_INPLACE_FUNCS and pos:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in NUMPY_VIEW_FUNCS:
+            neg = NUMPY_VIEW_FUNCS[rest]
+            if rest == "rot90":
+                k = pos[1][0] if len(pos) > 1 else (kws["k"][0] if "k" in kws else Value(kind=INT, const=1))
+                if k.kind != INT or not isinstance(k.const, int) or k.const % 4 == 0:
+                    neg = False  # k = 0 (mod 4) is `m[:]`; an unknown k may be
             if src.kind == NDARRAY:
                 flags = src.flags - {"param"}
-                if NUMPY_VIEW_FUNCS[rest]:
+                origins = src.origins
+                if rest == "reshape":
+                    flags = _reshaped(flags)
+                if neg and flags & {"negstride", "maynegstride"}:
+                    flags = flags - {"negstride", "maynegstride"}  # flipped twice: unknown
+                elif neg:
                     flags = flags | {"negstride"}
-                return src.with_(flags=flags)
-            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if NUMPY_VIEW_FUNCS[rest] else frozenset())
+                    origins = origins + (("negstride", f.node),)
+                return src.with_(flags=flags, origins=origins)
+            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if neg else frozenset(),
+                         origins=(("negstride", f.node),) if neg else ())
         if "out" in kws:
             out = kws["out"][0]
             self.write(out, f.node, None)
@@ -1680,11 +1792,16 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf())
         if rest in ("memmap", "load", "loadtxt", "genfromtxt", "fromfile"):
             flags = frozenset()
-            if rest == "memmap":
-                mode = kws.get("mode")
-                if mode is not None and mode[0].const in ("r", "c") and mode[0].const == "r":
+            if rest in ("memmap", "load"):
+                # np.memmap(filename, dtype, mode) / np.load(file, mmap_mode)
+                key, index = ("mode", 2) if rest == "memmap" else ("mmap_mode", 1)
+                mode = kws.get(key) or (pos[index] if len(pos) > index else None)
+                if mode is not None and mode[0].kind == STR and mode[0].const in ("r", "readonly"):
                     flags = frozenset({"readonly"})
-            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags)
+            if rest == "memmap" and dtype_kw is None and len(pos) > 1:
+                dtype_kw = self.dtype_arg(pos[1][0])
+            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags,
+                         origins=(("readonly", f.node),) if flags else ())
         return TOP
 
     def call_method(self, m: str, recv: Value, f: CallFact, st: State) -> Value:
@@ -1708,6 +1825,10 @@ class Analyzer:
             if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
                 pass
             return Value(kind=NONE)
+        if recv.kind == UNKNOWN and recv.flags & {"negstride", "maynegstride"} and m in NDARRAY_VIEW_METHODS - {"reshape"}:
+            return recv  # `img[:, :, ::-1].transpose(2, 0, 1)` is still a reversed view
+        if recv.kind == UNKNOWN and m in BYTES_METHODS and recv.info is None:
+            return Value(flags=frozenset({"bytes"}))  # `f.read()`, `buf.getvalue()`: bytes by convention
         if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
             return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
         if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
@@ -1717,10 +1838,8 @@ class Analyzer:
                              device_why="it was moved with `.cuda()`")
             for v, _n in pos[:1]:
                 d, ok = self.device_arg(v)
-                if ok and d in (ACCEL, MAYBE):
-                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=(
-                        "it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                        "it was moved with `.to(device)` where `device` may be an accelerator"))
+                if ok and d in (ACCEL, MAYBE, META):
+                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=_moved_why(d))
             return TOP
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
@@ -1890,10 +2009,8 @@ class Analyzer:
                 if d != recv.device or d is None:
                     changed_dev = True
                 device = d
-                dev_node = f.node if d in (ACCEL, MAYBE) else None
-                dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                           "it was moved with `.to(device)` where `device` may be an accelerator"
-                           if d == MAYBE else None)
+                dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+                dev_why = _moved_why(d)
                 if d in (ACCEL, MAYBE) and v.device_node is not None and v.kind == DEVICE and v.device_why:
                     dev_why = f"it was moved with `.to(...)` to a device that {v.device_why.removeprefix('it ')}" if False else dev_why
                 continue
@@ -1912,9 +2029,8 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             changed_dev = True
-            dev_node = f.node if d in (ACCEL, MAYBE) else None
-            dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                       "it was moved with `.to(device)` where `device` may be an accelerator" if d == MAYBE else None)
+            dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+            dev_why = _moved_why(d)
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
             changed_dtype = True
@@ -1947,7 +2063,10 @@ class Analyzer:
                 return recv.with_(flags=recv.flags - {"param"})
             return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
         if m in NDARRAY_VIEW_METHODS:
-            return recv.with_(flags=recv.flags - {"param"})
+            flags = recv.flags - {"param"}
+            return recv.with_(flags=_reshaped(flags) if m == "reshape" else flags)
+        if m == "tobytes":
+            return Value(flags=frozenset({"bytes"}))
         if m in NDARRAY_INPLACE_METHODS:
             self.write(recv, f.node, self.target_name(f.recv_node) if f.recv_node is not None else None)
             return Value(kind=NONE)
@@ -1956,7 +2075,8 @@ class Analyzer:
             return recv
         if m == "setflags":
             if "write" in kws and self.truthy(kws["write"][0]) is False:
-                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"}), st)
+                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"},
+                                                             origins=recv.origins + (("readonly", f.node),)), st)
             return Value(kind=NONE)
         if m == "tolist":
             return Value(kind=LIST)
@@ -1970,6 +2090,14 @@ class Analyzer:
                          dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None,
                          flags=frozenset({"maybe0d"}) if m in NUMPY_REDUCTIONS or m in ("squeeze", "take") else frozenset())
         return TOP
+
+
+def _reshaped(flags: frozenset) -> frozenset:
+    """Flags after a reshape, which copies when no view fits: negative strides and broadcast
+    read-only memory become unknown."""
+    if "broadcast" in flags:
+        flags = flags - {"readonly", "broadcast"}
+    return flags - {"negstride", "maynegstride"}
 
 
 def _bodies(stmt) -> list:

@@ -40,6 +40,7 @@ ARRAYLIKE = (NDARRAY, TENSOR)
 CPU = "cpu"
 ACCEL = "accel"
 MAYBE = "maybe"
+META = "meta"  # not CPU and not an accelerator: no data, `.numpy()` fails like on CUDA
 
 _buf_ids = itertools.count(1)
 
@@ -67,6 +68,8 @@ class Value:
     device_why: str | None = None
     dtype_node: Any = None  # the call that fixed the dtype (a numpy default, a conversion)
     info: Any = None  # CLASS: ClassInfo; NNMODULE: parametric flag etc.
+    # evidence for flags: (flag, node) pairs, e.g. ("negstride", the `a[::-1]` subscript)
+    origins: tuple = ()
 
     def with_(self, **kw: Any) -> "Value":
         return replace(self, **kw)
@@ -95,6 +98,16 @@ def join_device(a: str | None, b: str | None) -> str | None:
     return MAYBE  # cpu with accel, or anything with maybe
 
 
+def _may_flags(a: Value, b: Value) -> tuple[frozenset, tuple]:
+    """A negative stride proven on some paths only: "maynegstride", with the evidence of those paths."""
+    either = (a.flags | b.flags) & {"negstride", "maynegstride"}
+    if not either or ("negstride" in a.flags and "negstride" in b.flags):
+        return frozenset(), ()
+    origins = tuple(o for o in a.origins if o[0] in either) + tuple(
+        o for o in b.origins if o[0] in either and o not in a.origins)
+    return frozenset({"maynegstride"}), origins
+
+
 def join(a: Value | None, b: Value | None) -> Value:
     if a is None:
         return b if b is not None else TOP
@@ -110,9 +123,13 @@ def join(a: Value | None, b: Value | None) -> Value:
             return a
         if {a.kind, b.kind} <= {STR, DEVICE}:
             return Value(kind=DEVICE, device=join_device(a.device, b.device))
+        may, may_origins = _may_flags(a, b)
+        if may:
+            return Value(flags=may, origins=may_origins)
         return TOP
     grad = _join_field(a.grad, b.grad)
     device = join_device(a.device, b.device)
+    dsrc = _device_evidence(a, b, device)
     return Value(
         kind=a.kind,
         qual=_join_field(a.qual, b.qual),
@@ -123,14 +140,35 @@ def join(a: Value | None, b: Value | None) -> Value:
         const=_join_field(a.const, b.const),
         elem=join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None,
         elts=a.elts if a.elts == b.elts else None,
-        flags=a.flags & b.flags,
+        flags=(a.flags & b.flags) | _may_flags(a, b)[0],
         grad_node=a.grad_node if grad else None,
         grad_why=a.grad_why if grad else None,
-        device_node=(a.device_node if a.device == device else b.device_node) if device else None,
-        device_why=(a.device_why if a.device == device else b.device_why) if device else None,
+        device_node=dsrc.device_node if dsrc is not None else None,
+        device_why=_joined_device_why(dsrc, device),
         info=a.info if a.info is b.info else None,
+        origins=(tuple(o for o in a.origins if o in b.origins) if a.origins and b.origins else ())
+        + _may_flags(a, b)[1],
         dtype_node=a.dtype_node if a.dtype_node is b.dtype_node else None,
     )
+
+
+def _device_evidence(a: Value, b: Value, device: str | None) -> Value | None:
+    """The side whose device evidence explains a joined device (for a cpu/accel join: the accel side)."""
+    if not device:
+        return None
+    if a.device == device:
+        return a
+    if b.device == device:
+        return b
+    return a if a.device not in (CPU, None) else b
+
+
+def _joined_device_why(src: Value | None, device: str | None) -> str | None:
+    if src is None or src.device_why is None:
+        return None
+    if src.device != device and device == MAYBE and not src.device_why.startswith("on some paths"):
+        return "on some paths " + src.device_why
+    return src.device_why
 
 
 def device_of_string(s: str) -> str | None:
@@ -141,7 +179,7 @@ def device_of_string(s: str) -> str | None:
     if base in ("cuda", "mps", "xpu", "hpu", "npu", "xla", "mtia", "privateuseone"):
         return ACCEL
     if base == "meta":
-        return None
+        return META
     return None
 
 

@@ -240,7 +240,7 @@ def _sample_function(scope, collates: set[int]) -> str | None:
     if scope is None or scope.kind != "function" or scope.node is None:
         return None
     cls = scope.cls
-    if scope.name == "__getitem__" and cls is not None and getattr(cls, "dataset", False):
+    if scope.name == "__getitem__" and cls is not None and getattr(cls, "is_dataset", False):
         return f"`{cls.name}.__getitem__` (a Dataset)"
     if id(scope.node) in collates or "collate" in scope.name.lower():
         return f"the collate function `{scope.name}`"
