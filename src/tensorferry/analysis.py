@@ -68,7 +68,7 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr", "object", "bytes", "complex"}
+            "hasattr", "setattr", "id", "repr", "bytes", "object", "complex"}
 # Python types used as dtypes: `np.array(x, dtype=object)`, `.astype(float)`
 BUILTIN_DTYPES = {"builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
                   "builtins.complex": "complex128", "builtins.object": "object",
@@ -285,7 +285,6 @@ class ClassInfo:
     name: str
     is_module: bool = False
     parametric: bool = False
-    dataset: bool = False  # a subclass of torch.utils.data.Dataset / IterableDataset
     attrs: dict[str, Value] = field(default_factory=dict)
     is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
@@ -887,9 +886,6 @@ class Analyzer:
                 info.parametric |= bv.info.parametric
             if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
                 info.is_dataset = True
-            if (q is not None and q.startswith("torch.utils.data.") and q.endswith("Dataset")) or (
-                    bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.dataset):
-                info.dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)

@@ -4,6 +4,14 @@ from tensorferry.facts import NDARRAY, NNMODULE, REF, TENSOR, TUPLE
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERSIONS = ("from_numpy", "as_tensor", "asarray", "tensor")
+# where a float64 tensor meeting a float32 tensor promotes or raises (not casts like `copy_`,
+# `type_as`, `to(other)` or shape-only uses like `view_as`, `expand_as`, `zeros_like`)
+COMPUTE = {"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "matmul",
+           "mm", "bmm", "mv", "dot", "addmm", "baddbmm", "addmv", "cdist", "where", "maximum",
+           "minimum", "pow", "atan2", "lerp", "dist", "cross", "kron", "outer", "inner",
+           "tensordot", "linear", "bilinear", "conv1d", "conv2d", "conv3d", "rsub", "fmod",
+           "remainder", "hypot", "__add__", "__sub__", "__mul__", "__truediv__", "__matmul__",
+           "__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rmatmul__"}
 # references that show a file works in double on purpose
 DOUBLE_REFS = {"torch.float64", "torch.double", "torch.DoubleTensor", "torch.cuda.DoubleTensor"}
 
@@ -127,10 +135,18 @@ whole file. Datasets that do not subclass `torch.utils.data.Dataset` are not rec
                     note(v, fact.node, "is passed to a module with float32 parameters (a dtype "
                                        "mismatch error)")
                 return
-        if fact.recv is not None and fact.recv.kind == TENSOR and fact.recv_node is not None:
-            tensors.append((fact.recv, fact.recv_node))
-        elif module is None and not (fact.qual or "").startswith("torch."):
-            return
+        if module is None:
+            qual = fact.qual or ""
+            if qual.startswith("torch."):
+                fname = qual.rsplit(".", 1)[-1]
+                if not (qual.startswith("torch.nn.functional.") or fname in COMPUTE):
+                    return
+            elif fact.recv is not None and fact.recv.kind == TENSOR and fact.recv_node is not None:
+                if fact.method not in COMPUTE:
+                    return
+                tensors.append((fact.recv, fact.recv_node))
+            else:
+                return
         f32 = [v for v, _ in tensors if v.dtype == "float32"]
         if not f32:
             return
@@ -224,7 +240,7 @@ def _sample_function(scope, collates: set[int]) -> str | None:
     if scope is None or scope.kind != "function" or scope.node is None:
         return None
     cls = scope.cls
-    if scope.name == "__getitem__" and cls is not None and getattr(cls, "dataset", False):
+    if scope.name == "__getitem__" and cls is not None and getattr(cls, "is_dataset", False):
         return f"`{cls.name}.__getitem__` (a Dataset)"
     if id(scope.node) in collates or "collate" in scope.name.lower():
         return f"the collate function `{scope.name}`"
