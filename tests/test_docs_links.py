@@ -26,3 +26,11 @@ def test_relative_links_resolve(page):
 
 def test_docs_index_exists():
     assert (ROOT / "docs" / "index.md").is_file()
+
+
+def test_readme_lists_every_rule():
+    from tensorferry.rules import all_rules
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [r.code for r in all_rules() if f"[{r.code}](docs/rules/{r.code}-{r.name}.md)" not in readme]
+    assert not missing, f"README rule table lacks {missing}"

@@ -68,7 +68,11 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr"}
+            "hasattr", "setattr", "id", "repr", "object", "bytes", "complex"}
+# Python types used as dtypes: `np.array(x, dtype=object)`, `.astype(float)`
+BUILTIN_DTYPES = {"builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
+                  "builtins.complex": "complex128", "builtins.object": "object",
+                  "builtins.str": "str", "builtins.bytes": "bytes"}
 
 # torch.nn classes whose instances own parameters (their outputs require grad)
 PARAMETRIC_MODULES = {
@@ -129,6 +133,9 @@ NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partitio
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
 NUMPY_RANDOM_INPLACE = {"shuffle"}
+DATASET_BASES = {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+# calls whose result is an immutable `bytes` object (a read-only buffer for np.frombuffer)
+BYTES_METHODS = {"tobytes", "read", "getvalue", "encode", "digest", "read_bytes"}
 # allocations whose contents are meant to be written next (a buffer being filled)
 FILL_FACTORIES = {"empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
                   "full_like"}
@@ -182,6 +189,7 @@ class ScopeInfo:
     name: str
     node: cst.CSTNode | None
     kind: str  # module | function | lambda | comprehension | class
+    cls: Any = None  # ClassInfo of the class a method belongs to
 
 
 @dataclass(frozen=True)
@@ -236,6 +244,7 @@ class Analysis:
     shares: list[Share] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
+    origins: dict[int, cst.CSTNode] = field(default_factory=dict)  # id(array Value) -> first expression
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
     param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
     # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
@@ -245,9 +254,14 @@ class Analysis:
     modes: dict[int, str] = field(default_factory=dict)  # id(node) -> grad mode
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
     module_env: dict[str, Value] = field(default_factory=dict)
+    returns: list[tuple[ScopeInfo, cst.BaseExpression, Value]] = field(default_factory=list)
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
+
+    def origin_of(self, value: Value) -> cst.CSTNode | None:
+        """The first expression that evaluated to this very ndarray/tensor value (for messages)."""
+        return self.origins.get(id(value))
 
     def facts_for(self, node: cst.CSTNode) -> list[CallFact]:
         return self.call_by_node.get(id(node), [])
@@ -271,7 +285,9 @@ class ClassInfo:
     name: str
     is_module: bool = False
     parametric: bool = False
+    dataset: bool = False  # a subclass of torch.utils.data.Dataset / IterableDataset
     attrs: dict[str, Value] = field(default_factory=dict)
+    is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
 
 @dataclass
@@ -335,6 +351,26 @@ def _str_const(node: cst.BaseExpression) -> str | None:
             return None
         return v if isinstance(v, str) else None
     return None
+
+
+def dtype_of_string(text: str) -> str | None:
+    """A numpy dtype string: `'f4'`, `'<U10'`, `'datetime64[ns]'`; big-endian multi-byte types
+    come back as `'>float32'` (torch rejects them)."""
+    order = text[:1] if text[:1] in "<>=|" else ""
+    body = text[len(order):]
+    name = DTYPE_STRINGS.get(body)
+    if name is None:
+        base = body.split("[", 1)[0]
+        stripped = base.rstrip("0123456789")
+        if stripped in ("U", "S", "datetime64", "M8", "m8", "timedelta64") or (
+                base in ("M", "m") and "[" in body):
+            name = DTYPE_STRINGS.get(stripped) or ("datetime64" if base == "M" else "timedelta64")
+        elif base != body:
+            name = DTYPE_STRINGS.get(base)
+    if name is not None and order == ">" and name not in (
+            "int8", "uint8", "bool", "object", "str", "bytes") and body not in ("i1", "u1", "b1"):
+        return f">{name}"
+    return name
 
 
 def _qual_name(v: Value) -> str | None:
@@ -467,6 +503,7 @@ class Analyzer:
             if s.value is not None:
                 v = self.eval(s.value, st)
                 self.escape(v, s.value, "returned")
+                self.a.returns.append((self.scope, s.value, v))
             st.live = False
         elif isinstance(s, (cst.Raise,)):
             if s.exc is not None:
@@ -710,6 +747,9 @@ class Analyzer:
             else:
                 self.escape(v, target, "stored in a container")
                 self.store(v, value_node, target, "item", st, self.target_name(target.value))
+                if container.kind == LIST:  # `xs[i] = v`: v joins the list's elements
+                    self.update_receiver(target.value, container.with_(
+                        elem=join(container.elem, v) if container.elem is not None else None), st)
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, TOP, st, None)
 
@@ -776,7 +816,7 @@ class Analyzer:
     def run_function(self, fn, closure: dict | None, grad: str, cls: ClassInfo | None) -> None:
         saved_scope, saved_path = self.scope, self.path
         self.scope = ScopeInfo(fn.name.value if isinstance(fn, cst.FunctionDef) else "<lambda>",
-                               fn, "function")
+                               fn, "function", cls)
         self.path = []
         env: dict[str, Value] = dict(closure) if closure else {}
         st = State(env, grad)
@@ -845,6 +885,11 @@ class Analyzer:
             if bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_module:
                 info.is_module = True
                 info.parametric |= bv.info.parametric
+            if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
+                info.is_dataset = True
+            if (q is not None and q.startswith("torch.utils.data.") and q.endswith("Dataset")) or (
+                    bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.dataset):
+                info.dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
@@ -994,6 +1039,8 @@ class Analyzer:
     def eval(self, node: cst.BaseExpression, st: State) -> Value:
         v = self._eval(node, st)
         self.a.values[id(node)] = v
+        if v.kind in (NDARRAY, TENSOR):
+            self.a.origins.setdefault(id(v), node)
         return v
 
     def _eval(self, node: cst.BaseExpression, st: State) -> Value:
@@ -1179,6 +1226,8 @@ class Analyzer:
             if attr == "shape":
                 return Value(kind=SIZE)
             return TOP
+        if base.kind == UNKNOWN and base.flags & {"negstride", "maynegstride"} and attr == "T":
+            return base
         if base.kind == NDARRAY:
             if attr == "T":
                 return base.with_(flags=base.flags - {"param"})
@@ -1220,16 +1269,29 @@ class Analyzer:
                         negstride = True
         if base.kind in (NDARRAY, TENSOR):
             flags = base.flags - {"param", "via_data"}
+            origins = base.origins
+            if flags & {"negstride", "maynegstride"} and (negstride or any(v.kind == INT for v in idx_vals)):
+                # a second reversal or an integer index may undo the negative stride: unknown
+                flags, negstride = flags - {"negstride", "maynegstride"}, False
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+                origins = origins + (("negstride", node),)
             maybe0d = frozenset()
             if base.kind == NDARRAY and all(
                     isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
                     and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
                 maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags | maybe0d)
+                return base.with_(flags=flags | maybe0d, origins=origins)
             return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
+        if negstride and basic and base.kind == UNKNOWN and not (
+                isinstance(node.value, cst.Attribute) and node.value.attr.value in ("iloc", "loc", "iat", "at")):
+            # `x[:, ::-1]`: a multi-axis index proves an array (lists take one index), and a numpy
+            # array's view has a negative stride; `x[::-1]` may also be a reversed list
+            multi = len(node.slice) > 1 or any(isinstance(el.slice, cst.Index) and isinstance(
+                el.slice.value, cst.Ellipsis) for el in node.slice)
+            flag = "negstride" if multi else "revslice"
+            return Value(flags=frozenset({flag}), origins=((flag, node),))
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1354,7 +1416,8 @@ class Analyzer:
     def call_value(self, fv: Value, f: CallFact, st: State) -> Value:
         if fv.kind == CLASS and isinstance(fv.info, ClassInfo):
             if fv.info.is_module:
-                return Value(kind=NNMODULE, device=CPU, info=fv.info)
+                return Value(kind=NNMODULE, device=CPU, info=fv.info,
+                             dtype="float32" if fv.info.parametric else None)
             return TOP
         if fv.kind == NNMODULE:
             return self.module_output(fv, f, st)
@@ -1377,6 +1440,8 @@ class Analyzer:
             grad = "yes"
             why = "it is computed from a tensor that requires grad"
         return Value(kind=TENSOR, grad=grad, device=mod.device, buf=new_buf(),
+                     dtype=mod.dtype if parametric else None,
+                     dtype_node=mod.dtype_node if parametric else None,
                      grad_node=f.node if grad == "yes" else None, grad_why=why,
                      device_node=mod.device_node, device_why=mod.device_why)
 
@@ -1400,10 +1465,12 @@ class Analyzer:
                 return TORCH_DTYPES.get(v.qual[6:])
             if v.qual.startswith("numpy."):
                 return NUMPY_DTYPES.get(v.qual[6:])
+            if v.qual in BUILTIN_DTYPES:
+                return BUILTIN_DTYPES[v.qual]
         if v.kind == "dtype":
             return v.dtype
         if v.kind == STR and v.const:
-            return DTYPE_STRINGS.get(v.const.lstrip("<=|"))
+            return dtype_of_string(v.const)
         return None
 
     def data_dtype(self, v: Value) -> str | None:
@@ -1414,12 +1481,27 @@ class Analyzer:
     def call_qual(self, qual: str, f: CallFact, st: State) -> Value:
         head, _, rest = qual.partition(".")
         if head == "torch":
-            return self.call_torch(rest, qual, f, st)
+            return self.conversion_dtype_origin(rest, f, self.call_torch(rest, qual, f, st))
         if head == "numpy":
-            return self.call_numpy(rest, f, st)
+            return self.numpy_dtype_origin(f, self.call_numpy(rest, f, st))
         if head == "builtins":
             return self.call_builtin(rest, f, st)
         return TOP
+
+    def numpy_dtype_origin(self, f: CallFact, v: Value) -> Value:
+        """Remember the call whose numpy default (no `dtype=`) made an array float64."""
+        if v.kind == NDARRAY and v.dtype == "float64" and v.dtype_node is None and "dtype" not in f.keywords():
+            return v.with_(dtype_node=f.node)
+        return v
+
+    def conversion_dtype_origin(self, rest: str, f: CallFact, v: Value) -> Value:
+        """`torch.from_numpy(a)` & co without `dtype=`: the tensor's dtype comes from the array."""
+        if rest in ("from_numpy", "as_tensor", "asarray", "tensor") and v.kind == TENSOR \
+                and "dtype" not in f.keywords():
+            pos = f.positional()
+            if pos and pos[0][0].kind == NDARRAY and v.dtype is not None:
+                return v.with_(dtype_node=f.node)
+        return v
 
     def call_builtin(self, name: str, f: CallFact, st: State) -> Value:
         pos = f.positional()
@@ -1428,6 +1510,8 @@ class Analyzer:
             return Value(kind=INT)
         if name == "float":
             return Value(kind=FLOAT)
+        if name == "bytes":
+            return Value(flags=frozenset({"bytes"}))
         if name == "str" or name == "repr":
             return Value(kind=STR)
         if name in ("bool", "isinstance", "issubclass", "hasattr"):
@@ -1459,8 +1543,10 @@ class Analyzer:
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
             device_why = _created_why(d)
+        dtype_node = None
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
+            dtype_node = f.node
         grad = "no"
         grad_node = grad_why = None
         if "requires_grad" in kws:
@@ -1473,7 +1559,7 @@ class Analyzer:
             grad = grad if "requires_grad" in kws else None
         return Value(kind=TENSOR, device=device, grad=grad, dtype=dtype, buf=new_buf(),
                      grad_node=grad_node, grad_why=grad_why, device_node=device_node,
-                     device_why=device_why)
+                     device_why=device_why, dtype_node=dtype_node)
 
     def call_torch(self, rest: str, qual: str, f: CallFact, st: State) -> Value:
         name = rest.rsplit(".", 1)[-1]
@@ -1511,13 +1597,14 @@ class Analyzer:
             rest.startswith("nn.modules.") and name[:1].isupper()
         ):
             if name in PARAMETRIC_MODULES:
-                return Value(kind=NNMODULE, device=CPU, info="parametric")
+                return Value(kind=NNMODULE, device=CPU, info="parametric", dtype="float32")
             if name in CONTAINER_MODULES:
                 param = any(
                     (v.kind == NNMODULE and (v.info == "parametric" or (isinstance(v.info, ClassInfo) and v.info.parametric)))
                     for _, v, _ in f.args
                 )
-                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None)
+                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None,
+                             dtype="float32" if param else None)
             return Value(kind=NNMODULE, device=CPU, info=None)
         if rest.startswith("nn.init.") and name.endswith("_") and pos:
             tgt = pos[0][0]
@@ -1592,6 +1679,11 @@ class Analyzer:
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             return self.factory_facts(f, st, "float32" if floaty else "int64")
+        if rest in ("quantize_per_tensor", "quantize_per_channel") and pos:
+            dt = kws["dtype"][0] if "dtype" in kws else pos[-1][0]
+            src = pos[0][0]
+            return Value(kind=TENSOR, grad="no", dtype=self.dtype_arg(dt), dtype_node=f.node,
+                         device=src.device if src.kind == TENSOR else None, buf=new_buf())
         if rest in ("load", "jit.load", "hub.load", "load_state_dict"):
             return TOP
         if rest.startswith(("cuda.", "backends.", "distributed.", "utils.", "jit.", "onnx.", "hub.",
@@ -1675,6 +1767,11 @@ class Analyzer:
                     dtype = "int64"
                 elif src.elem.kind == NDARRAY:
                     dtype = src.elem.dtype
+                elif src.elem.kind in (LIST, TUPLE):
+                    leaf = src.elem  # nested literals: [[0.5, 1.5], [2.0, 0.0]]
+                    while leaf.kind in (LIST, TUPLE) and leaf.elem is not None:
+                        leaf = leaf.elem
+                    dtype = {FLOAT: "float64", INT: "int64"}.get(leaf.kind)
             maybe0d = src.kind not in (LIST, TUPLE)  # np.array(3) is 0-d
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
@@ -1706,20 +1803,37 @@ class Analyzer:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in ("frombuffer",):
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf(), flags=frozenset({"readonly"}))
+            # read-only when the buffer is immutable: a bytes literal, `bytes(...)`, `x.tobytes()`, ...
+            immutable = src.kind == STR or "bytes" in src.flags
+            dtype = dtype_kw or (self.dtype_arg(pos[1][0]) if len(pos) > 1 else "float64")
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"readonly"}) if immutable else frozenset(),
+                         origins=(("readonly", f.node),) if immutable else ())
         if rest == "broadcast_to":
             return Value(kind=NDARRAY, dtype=src.dtype, buf=src.buf if src.kind == NDARRAY else new_buf(),
-                         flags=frozenset({"readonly"}))
+                         flags=frozenset({"readonly", "broadcast"}), origins=(("readonly", f.node),))
         if rest in NUMPY_INPLACE_FUNCS and pos:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in NUMPY_VIEW_FUNCS:
+            neg = NUMPY_VIEW_FUNCS[rest]
+            if rest == "rot90":
+                k = pos[1][0] if len(pos) > 1 else (kws["k"][0] if "k" in kws else Value(kind=INT, const=1))
+                if k.kind != INT or not isinstance(k.const, int) or k.const % 4 == 0:
+                    neg = False  # k = 0 (mod 4) is `m[:]`; an unknown k may be
             if src.kind == NDARRAY:
                 flags = src.flags - {"param"}
-                if NUMPY_VIEW_FUNCS[rest]:
+                origins = src.origins
+                if rest == "reshape":
+                    flags = _reshaped(flags)
+                if neg and flags & {"negstride", "maynegstride"}:
+                    flags = flags - {"negstride", "maynegstride"}  # flipped twice: unknown
+                elif neg:
                     flags = flags | {"negstride"}
-                return src.with_(flags=flags)
-            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if NUMPY_VIEW_FUNCS[rest] else frozenset())
+                    origins = origins + (("negstride", f.node),)
+                return src.with_(flags=flags, origins=origins)
+            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if neg else frozenset(),
+                         origins=(("negstride", f.node),) if neg else ())
         if "out" in kws:
             out = kws["out"][0]
             self.write(out, f.node, None)
@@ -1742,11 +1856,16 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf())
         if rest in ("memmap", "load", "loadtxt", "genfromtxt", "fromfile"):
             flags = frozenset()
-            if rest == "memmap":
-                mode = kws.get("mode")
-                if mode is not None and mode[0].const in ("r", "c") and mode[0].const == "r":
+            if rest in ("memmap", "load"):
+                # np.memmap(filename, dtype, mode) / np.load(file, mmap_mode)
+                key, index = ("mode", 2) if rest == "memmap" else ("mmap_mode", 1)
+                mode = kws.get(key) or (pos[index] if len(pos) > index else None)
+                if mode is not None and mode[0].kind == STR and mode[0].const in ("r", "readonly"):
                     flags = frozenset({"readonly"})
-            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags)
+            if rest == "memmap" and dtype_kw is None and len(pos) > 1:
+                dtype_kw = self.dtype_arg(pos[1][0])
+            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags,
+                         origins=(("readonly", f.node),) if flags else ())
         return TOP
 
     def call_method(self, m: str, recv: Value, f: CallFact, st: State) -> Value:
@@ -1768,9 +1887,13 @@ class Analyzer:
             for _, v, a in f.args:
                 self.escape(v, f.node, "stored in a container")
                 self.store(v, a.value, f.node, "container", st, self.target_name(f.recv_node))
-            if recv.kind == LIST and m == "append" and pos and isinstance(f.recv_node, cst.Name):
-                pass
+            if recv.kind == LIST and m in ("append", "insert", "extend"):
+                self.update_receiver(f.recv_node, self.list_grown(recv, m, pos, kws), st)
             return Value(kind=NONE)
+        if recv.kind == UNKNOWN and recv.flags & {"negstride", "maynegstride"} and m in NDARRAY_VIEW_METHODS - {"reshape"}:
+            return recv  # `img[:, :, ::-1].transpose(2, 0, 1)` is still a reversed view
+        if recv.kind == UNKNOWN and m in BYTES_METHODS and recv.info is None:
+            return Value(flags=frozenset({"bytes"}))  # `f.read()`, `buf.getvalue()`: bytes by convention
         if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
             return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
         if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
@@ -1786,6 +1909,19 @@ class Analyzer:
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
         return TOP
+
+    def list_grown(self, recv: Value, m: str, pos, kws) -> Value:
+        """The list after `append(v)` / `insert(i, v)` / `extend(seq)`: its element joins v."""
+        if m == "extend":
+            seq = pos[0][0] if len(pos) == 1 and not kws else TOP
+            v = seq.elem if seq.kind in (LIST, TUPLE) and seq.elem is not None else TOP
+        else:
+            want = 1 if m == "append" else 2
+            v = pos[-1][0] if len(pos) == want and not kws else TOP
+        if recv.elem is None and recv.const != 0:
+            return recv.with_(const=None)  # contents unknown before: still unknown
+        elem = v if recv.elem is None else join(recv.elem, v)
+        return recv.with_(elem=elem, const=None)
 
     def module_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m in ("to", "cuda", "cpu"):
@@ -1812,11 +1948,25 @@ class Analyzer:
                     why = ("its module was moved to an accelerator with `.to(...)`" if d == ACCEL else
                            "its module was moved with `.to(device)` where `device` may be an accelerator"
                            if d == MAYBE else None)
-            new = recv.with_(device=dev, device_node=node, device_why=why)
+            dtype = recv.dtype
+            if m == "to":
+                for v, n in pos[:2]:
+                    if self.dtype_arg(v) is not None:
+                        dtype = self.dtype_arg(v)
+                    elif v.kind == UNKNOWN and "dev" not in self.module.code_for_node(n.value).lower():
+                        dtype = None  # `.to(x)`: x may be a dtype (a name with "device" is taken as a device)
+                if "dtype" in kws:
+                    dtype = self.dtype_arg(kws["dtype"][0])
+            new = recv.with_(device=dev, device_node=node, device_why=why, dtype=dtype,
+                             dtype_node=f.node if dtype != recv.dtype else recv.dtype_node)
             self.update_receiver(f.recv_node, new, st)
             return new
-        if m in ("eval", "train", "float", "double", "half", "bfloat16", "share_memory", "apply",
-                 "zero_grad"):
+        if m in ("float", "double", "half", "bfloat16"):
+            # in place, like `.to(dtype)`: the parameters change dtype and the module is returned
+            new = recv.with_(dtype=DTYPE_CAST_METHODS[m], dtype_node=f.node)
+            self.update_receiver(f.recv_node, new, st)
+            return new
+        if m in ("eval", "train", "share_memory", "apply", "zero_grad"):
             return recv
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else True
@@ -1874,9 +2024,9 @@ class Analyzer:
             int_target = target in INT_DTYPES
             if recv.dtype == target:
                 return recv.with_(flags=frozenset())
-            return derived(grad_keep=not int_target, dtype=target)
+            return derived(grad_keep=not int_target, dtype=target, dtype_node=f.node)
         if m == "type" and pos:
-            return derived(dtype=self.dtype_arg(pos[0][0]))
+            return derived(dtype=self.dtype_arg(pos[0][0]), dtype_node=f.node)
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else (self.truthy(kws["requires_grad"][0]) if "requires_grad" in kws else True)
             new = recv.with_(grad="yes" if flag else ("no" if flag is False else None),
@@ -1978,7 +2128,8 @@ class Analyzer:
             grad = "no"
         return recv.with_(device=device, dtype=dtype, buf=recv.buf if noop else new_buf(),
                           flags=frozenset() if not noop else recv.flags - {"param"},
-                          device_node=dev_node, device_why=dev_why, grad=grad)
+                          device_node=dev_node, device_why=dev_why, grad=grad,
+                          dtype_node=f.node if changed_dtype and dtype is not None else recv.dtype_node)
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
@@ -1990,7 +2141,10 @@ class Analyzer:
                 return recv.with_(flags=recv.flags - {"param"})
             return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
         if m in NDARRAY_VIEW_METHODS:
-            return recv.with_(flags=recv.flags - {"param"})
+            flags = recv.flags - {"param"}
+            return recv.with_(flags=_reshaped(flags) if m == "reshape" else flags)
+        if m == "tobytes":
+            return Value(flags=frozenset({"bytes"}))
         if m in NDARRAY_INPLACE_METHODS:
             self.write(recv, f.node, self.target_name(f.recv_node) if f.recv_node is not None else None)
             return Value(kind=NONE)
@@ -1999,7 +2153,8 @@ class Analyzer:
             return recv
         if m == "setflags":
             if "write" in kws and self.truthy(kws["write"][0]) is False:
-                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"}), st)
+                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"},
+                                                             origins=recv.origins + (("readonly", f.node),)), st)
             return Value(kind=NONE)
         if m == "tolist":
             return Value(kind=LIST)
@@ -2013,6 +2168,14 @@ class Analyzer:
                          dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None,
                          flags=frozenset({"maybe0d"}) if m in NUMPY_REDUCTIONS or m in ("squeeze", "take") else frozenset())
         return TOP
+
+
+def _reshaped(flags: frozenset) -> frozenset:
+    """Flags after a reshape, which copies when no view fits: negative strides and broadcast
+    read-only memory become unknown."""
+    if "broadcast" in flags:
+        flags = flags - {"readonly", "broadcast"}
+    return flags - {"negstride", "maynegstride"}
 
 
 def _bodies(stmt) -> list:

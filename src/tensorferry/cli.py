@@ -77,16 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     fix = sub.add_parser("fix", help="apply fixes (safe ones unless --unsafe-fixes)")
-    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                     help="files or folders (default: .); `-` reads stdin and writes the fixed "
+                          "source to stdout")
     add_selection_args(fix)
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    fix.add_argument("--unsafe-fixes", action="store_const", const=True, default=None,
+                     help="also apply unsafe fixes")
+    fix.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_const", const=False,
+                     help="override `unsafe-fixes = true` from the configuration")
+    fix.add_argument("--exclude", type=_globs, metavar="GLOBS", default=None,
+                     help="comma-separated globs of files and folders to skip (replaces `exclude`)")
+    fix.add_argument("--extend-exclude", type=_globs, metavar="GLOBS", default=[],
+                     help="globs to skip in addition to `exclude`")
+    fix.add_argument("--output-format", default=None, choices=("full", "concise"),
+                     help="how remaining findings are shown: full (default) or concise")
+    fix.add_argument("-j", "--jobs", type=int, default=None,
+                     help="parallel processes (default: all cores; 1 = serial)")
     fix.add_argument("--diff", action="store_true",
                      help="print a unified diff of the fixes and write nothing (exit 1 if any)")
     fix.add_argument("--exit-non-zero-on-fix", action="store_true",
                      help="exit 1 when a file was changed, even if no findings remain")
     fix.add_argument("--stdin-filename", metavar="NAME", help="file name to report for `-`")
-    fix.add_argument("-q", "--quiet", action="store_true")
-    fix.add_argument("--show-traceback", action="store_true")
+    fix.add_argument("-q", "--quiet", action="store_true",
+                     help="print remaining findings only: no summary, no `Rewriting` lines")
+    fix.add_argument("--show-traceback", action="store_true",
+                     help="print the traceback of internal errors")
     fix.set_defaults(func=cmd_fix)
 
     rules = sub.add_parser("rules", help="list the rules")
