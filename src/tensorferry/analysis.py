@@ -139,6 +139,11 @@ BYTES_METHODS = {"tobytes", "read", "getvalue", "encode", "digest", "read_bytes"
 # allocations whose contents are meant to be written next (a buffer being filled)
 FILL_FACTORIES = {"empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
                   "full_like"}
+# shape facts that survive `.detach()`, `.cpu()`, `.to()`, `.clone()` and `.numpy()`:
+# "zerod" (a full reduction such as `t.sum()`), "flat1d" (`.flatten()`, `.view(-1)`, `.reshape(-1)`)
+SHAPE_FLAGS = frozenset({"zerod", "flat1d"})
+TENSOR_FULL_REDUCTIONS = {"sum", "mean", "prod", "max", "min", "norm", "std", "var", "median", "nansum",
+                          "nanmean", "logsumexp"}
 NOT_WRITE_UNDERSCORE = {"requires_grad_", "share_memory_", "retain_grad", "record_stream",
                         "pin_memory_", "__init_subclass__"}
 
@@ -245,6 +250,7 @@ class Analysis:
     stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
     origins: dict[int, cst.CSTNode] = field(default_factory=dict)  # id(array Value) -> first expression
+    subscripts: list[tuple[cst.Subscript, Value]] = field(default_factory=list)  # `call(...)[...]` of arrays
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
     param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
     # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
@@ -555,15 +561,48 @@ class Analyzer:
             return f"{self.dotted(node.value)}.{node.attr.value}"
         return "?"
 
+    def isinstance_test(self, test, st: State) -> tuple[str, frozenset, bool] | None:
+        """`isinstance(x, T)` / `not isinstance(x, T)`: (x, the qualified names of T, positive)."""
+        positive = True
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, positive = test.expression, False
+        if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and len(test.args) == 2
+                and _qual_name(self.lookup(test.func.value, st)) == "builtins.isinstance"
+                and isinstance(test.args[0].value, cst.Name)):
+            return None
+        types = test.args[1].value
+        elts = [e.value for e in types.elements] if isinstance(types, cst.Tuple) else [types]
+        quals = frozenset((_qual_name(self.eval_quiet(e, st)) or
+                           (f"builtins.{e.value}" if isinstance(e, cst.Name) else "?")) for e in elts)
+        return test.args[0].value.value, quals, positive
+
+    def narrow(self, name: str, quals: frozenset, is_instance: bool, st: State) -> None:
+        """In a branch where `name` is (not) an instance of the types: forget a kind that contradicts it."""
+        v = st.env.get(name)
+        if v is None or v.kind not in (NDARRAY, TENSOR):
+            return
+        kind_types = {TENSOR: {"torch.Tensor", "torch.nn.Parameter", "torch.FloatTensor", "torch.LongTensor"},
+                      NDARRAY: {"numpy.ndarray"}}[v.kind]
+        matches = bool(quals & kind_types)
+        if "?" in quals and not matches:
+            return  # a type we cannot name: it may be a tensor subclass
+        if matches != is_instance:
+            st.env[name] = TOP
+
     def exec_if(self, node: cst.If, st: State) -> State:
         self.eval(node.test, st)
         self._if_ids += 1
         ident = self._if_ids
         body_st = st.copy()
+        test = self.isinstance_test(node.test, st)
+        if test is not None:
+            self.narrow(test[0], test[1], test[2], body_st)
         self.path.append(("if", ident, 0))
         body_st = self.exec_block(node.body.body, body_st)
         self.path.pop()
         else_st = st.copy()
+        if test is not None:
+            self.narrow(test[0], test[1], not test[2], else_st)
         if node.orelse is not None:
             self.path.append(("if", ident, 1))
             if isinstance(node.orelse, cst.If):
@@ -1211,7 +1250,7 @@ class Analyzer:
             if attr in ("T", "mT", "H", "mH", "real", "imag"):
                 return base.with_(flags=base.flags - {"param"})
             if attr == "data":
-                return base.with_(grad="no", flags=frozenset({"via_data"}))
+                return base.with_(grad="no", flags=frozenset({"via_data"}) | (base.flags & SHAPE_FLAGS))
             if attr == "grad":
                 return Value(kind=TENSOR, device=base.device, grad="no", buf=new_buf())
             if attr == "device":
@@ -1263,8 +1302,10 @@ class Analyzer:
                     sv = self.a.values.get(id(s.step))
                     if sv is not None and sv.kind == INT and isinstance(sv.const, int) and sv.const < 0:
                         negstride = True
+        if base.kind == NDARRAY and isinstance(node.value, cst.Call):
+            self.a.subscripts.append((node, base))
         if base.kind in (NDARRAY, TENSOR):
-            flags = base.flags - {"param", "via_data"}
+            flags = base.flags - {"param", "via_data"} - SHAPE_FLAGS
             origins = base.origins
             if flags & {"negstride", "maynegstride"} and (negstride or any(v.kind == INT for v in idx_vals)):
                 # a second reversal or an integer index may undo the negative stride: unknown
@@ -1333,8 +1374,7 @@ class Analyzer:
                     (v.kind == NDARRAY and v.dtype in INT_DTYPES | {"float64"}) or v.kind in (INT, FLOAT)
                     for v in (left, right)):
                 dtype = "float64"
-            zerod = all("maybe0d" in v.flags for v in arrs) and all(
-                v.kind in (NDARRAY, INT, FLOAT, BOOL) for v in (left, right))
+            zerod = all("maybe0d" in v.flags for v in arrs)  # the other operand may be a scalar
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if zerod else frozenset())
         for seq in (LIST, TUPLE):
@@ -1685,6 +1725,10 @@ class Analyzer:
         if rest.startswith(("cuda.", "backends.", "distributed.", "utils.", "jit.", "onnx.", "hub.",
                             "testing.", "_C.", "compile", "manual_seed", "set_", "get_")):
             return TOP
+        if rest in ("numel",):
+            return Value(kind=INT)
+        if rest in ("is_tensor", "is_floating_point", "is_complex", "is_nonzero", "equal", "allclose"):
+            return Value(kind=BOOL)
         # generic torch function: a tensor result when a tensor goes in
         tensors = [v for _, v, _ in f.args if v.kind == TENSOR]
         for _, v, _ in f.args:
@@ -1999,18 +2043,18 @@ class Analyzer:
 
         if m == "numpy":
             force = self.truthy(kws["force"][0]) if "force" in kws else False
-            res = Value(kind=NDARRAY, dtype=recv.dtype, buf=recv.buf)
+            res = Value(kind=NDARRAY, dtype=recv.dtype, buf=recv.buf, flags=recv.flags & SHAPE_FLAGS)
             if force and recv.device != CPU:
                 return res.with_(buf=new_buf())
             self.share(recv, res, f.node, "torch->np", f.recv_node)
             return res
         if m == "detach":
-            return recv.with_(grad="no", grad_node=None, grad_why=None, flags=frozenset())
+            return recv.with_(grad="no", grad_node=None, grad_why=None, flags=recv.flags & SHAPE_FLAGS)
         if m == "cpu":
             if recv.device == CPU:
-                return recv.with_(flags=frozenset())
+                return recv.with_(flags=recv.flags & SHAPE_FLAGS)
             return recv.with_(device=CPU, buf=new_buf(), device_node=None, device_why=None,
-                              flags=frozenset(), grad="no" if st.grad == OFF else recv.grad)
+                              flags=recv.flags & SHAPE_FLAGS, grad="no" if st.grad == OFF else recv.grad)
         if m == "cuda":
             return derived(device=ACCEL, device_node=f.node, device_why="it was moved with `.cuda()`")
         if m == "to":
@@ -2030,13 +2074,14 @@ class Analyzer:
                              grad_why="`.requires_grad_()` was called on it" if flag else None)
             self.update_receiver(f.recv_node, new, st)
             return new
+        if m in ("view", "reshape", "flatten") and (not pos if m == "flatten" else (
+                len(pos) == 1 and pos[0][0].kind == INT and pos[0][0].const == -1)) and not kws:
+            return recv.with_(flags=(recv.flags - {"param", "via_data", "zerod"}) | {"flat1d"})
         if m in TENSOR_VIEW_METHODS:
-            return recv.with_(flags=recv.flags - {"param", "via_data"},
+            return recv.with_(flags=recv.flags - {"param", "via_data"} - SHAPE_FLAGS,
                               grad="no" if st.grad == OFF and recv.grad == "yes" and False else recv.grad)
-        if m == "clone":
-            return derived()
-        if m == "contiguous":
-            return derived()
+        if m in ("clone", "contiguous"):
+            return derived().with_(flags=recv.flags & SHAPE_FLAGS)
         if m.endswith("_") and not m.endswith("__") and m not in NOT_WRITE_UNDERSCORE:
             self.write(recv, f.node, self.target_name(f.recv_node) if f.recv_node is not None else None)
             return recv
@@ -2067,8 +2112,9 @@ class Analyzer:
                 grad = None
         elif st.grad != ON:
             grad = None
+        zerod = m in TENSOR_FULL_REDUCTIONS and not pos and not kws
         return recv.with_(grad=grad, grad_node=grad_node, grad_why=grad_why, buf=new_buf(),
-                          flags=frozenset(), dtype=recv.dtype if m in ("abs", "neg", "sum", "mean", "clamp", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "softmax", "flip", "roll", "mul", "add", "sub", "div") else None)
+                          flags=frozenset({"zerod"}) if zerod else frozenset(), dtype=recv.dtype if m in ("abs", "neg", "sum", "mean", "clamp", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "softmax", "flip", "roll", "mul", "add", "sub", "div") else None)
 
     def tensor_to(self, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         device = recv.device
@@ -2123,7 +2169,7 @@ class Analyzer:
         if int_target:
             grad = "no"
         return recv.with_(device=device, dtype=dtype, buf=recv.buf if noop else new_buf(),
-                          flags=frozenset() if not noop else recv.flags - {"param"},
+                          flags=recv.flags & SHAPE_FLAGS if not noop else recv.flags - {"param"},
                           device_node=dev_node, device_why=dev_why, grad=grad,
                           dtype_node=f.node if changed_dtype and dtype is not None else recv.dtype_node)
 

@@ -33,13 +33,13 @@ def why_kind(analysis, ctx, value, before: int | None = None, node=None) -> str:
     origin = analysis.origin_of(value)
     if origin is not None and origin is not node and not isinstance(origin, cst.Name):
         return f"line {ctx.line(origin)}: `{short(ctx, origin)}`"
+    if "param" in value.flags and value.kind in (NDARRAY, TENSOR):
+        return "a parameter annotated as " + ("an ndarray" if value.kind == NDARRAY else "a tensor")
     if origin is node and node is not None:
         return ""
     fact = origin_call(analysis, value, before)
     if fact is not None:
         return f"line {ctx.line(fact.node)}: `{short(ctx, fact.node)}`"
-    if "param" in value.flags and value.kind in (NDARRAY, TENSOR):
-        return "a parameter annotated as " + ("an ndarray" if value.kind == NDARRAY else "a tensor")
     return ""
 
 
