@@ -17,7 +17,7 @@ HAZARD = (
     "import torch\n"
     "labels = np.array([1, 2, 3])\n"
     "y = torch.Tensor(labels)\n"
-    "z = y.cpu().detach()\n"
+    "z = y.requires_grad_().cpu().detach()\n"
 )
 
 
@@ -57,12 +57,12 @@ def test_select_and_ignore_prefixes(proj, capsys):
 
 def test_noqa(tmp_path, capsys):
     src = HAZARD.replace("torch.Tensor(labels)", "torch.Tensor(labels)  # noqa: TNP101")
-    src = src.replace("y.cpu().detach()", "y.cpu().detach()  # noqa:TNP1")
+    src = src.replace("y.requires_grad_().cpu().detach()", "y.requires_grad_().cpu().detach()  # noqa:TNP1")
     f = tmp_path / "n.py"
     f.write_text(src)
     _, out, _ = run(capsys, "check", "--output-format", "concise", str(f))
     assert "TNP101" not in out and ":5:5: TNP303" in out
-    f.write_text(HAZARD.replace("y.cpu().detach()", "y.cpu().detach()  # NOQA"))
+    f.write_text(HAZARD.replace("y.requires_grad_().cpu().detach()", "y.requires_grad_().cpu().detach()  # NOQA"))
     _, out, _ = run(capsys, "check", "--output-format", "concise", str(f))
     assert "TNP303" not in out and "TNP101" in out
 

@@ -32,7 +32,7 @@ HAZARD = (
     "import torch\n"
     "labels = np.array([1, 2, 3])\n"
     "y = torch.Tensor(labels)\n"
-    "z = y.cpu().detach()\n"
+    "z = y.requires_grad_().cpu().detach()\n"
 )
 BROKEN = "import torch\nx = torch.Tensor(\n"
 

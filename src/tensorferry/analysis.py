@@ -44,6 +44,7 @@ from tensorferry.facts import (
     LEGACY_CONSTRUCTORS,
     LIST,
     MAYBE,
+    META,
     NDARRAY,
     NNMODULE,
     NONE,
@@ -67,7 +68,11 @@ ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
             "sorted", "reversed", "str", "bool", "isinstance", "issubclass", "super", "print",
             "max", "min", "sum", "abs", "round", "map", "filter", "dict", "set", "type", "getattr",
-            "hasattr", "setattr", "id", "repr"}
+            "hasattr", "setattr", "id", "repr", "bytes", "object", "complex"}
+# Python types used as dtypes: `np.array(x, dtype=object)`, `.astype(float)`
+BUILTIN_DTYPES = {"builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
+                  "builtins.complex": "complex128", "builtins.object": "object",
+                  "builtins.str": "str", "builtins.bytes": "bytes"}
 
 # torch.nn classes whose instances own parameters (their outputs require grad)
 PARAMETRIC_MODULES = {
@@ -128,6 +133,12 @@ NDARRAY_INPLACE_METHODS = {"fill", "sort", "put", "resize", "itemset", "partitio
 NUMPY_INPLACE_FUNCS = {"copyto": 0, "put": 0, "place": 0, "putmask": 0, "fill_diagonal": 0,
                        "put_along_axis": 0}
 NUMPY_RANDOM_INPLACE = {"shuffle"}
+DATASET_BASES = {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+# calls whose result is an immutable `bytes` object (a read-only buffer for np.frombuffer)
+BYTES_METHODS = {"tobytes", "read", "getvalue", "encode", "digest", "read_bytes"}
+# allocations whose contents are meant to be written next (a buffer being filled)
+FILL_FACTORIES = {"empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
+                  "full_like"}
 # shape facts that survive `.detach()`, `.cpu()`, `.to()`, `.clone()` and `.numpy()`:
 # "zerod" (a full reduction such as `t.sum()`), "flat1d" (`.flatten()`, `.view(-1)`, `.reshape(-1)`)
 SHAPE_FLAGS = frozenset({"zerod", "flat1d"})
@@ -153,6 +164,7 @@ class CallFact:
     grad: str  # grad mode at the call: "on" | "off" | "maybe"
     order: int
     scope: "ScopeInfo"
+    path: tuple = ()  # branch/loop path at the call, as in events
 
     def arg(self, index: int | None = None, keyword: str | None = None
             ) -> tuple[Value, cst.Arg] | None:
@@ -182,6 +194,7 @@ class ScopeInfo:
     name: str
     node: cst.CSTNode | None
     kind: str  # module | function | lambda | comprehension | class
+    cls: Any = None  # ClassInfo of the class a method belongs to
 
 
 @dataclass(frozen=True)
@@ -208,6 +221,24 @@ class Share:
     scope: Any = None
 
 
+@dataclass(frozen=True)
+class Store:
+    """A value kept beyond its statement: appended to a container, set on an attribute, put in a
+    container item, or `+=`-accumulated into a name (``how``: container | attribute | item |
+    accumulate). ``carried``: for accumulate, the name holds the value from before the
+    innermost loop, so each iteration adds to the previous iterations' result."""
+    order: int
+    path: tuple
+    value: Value
+    value_node: Any
+    node: cst.CSTNode
+    how: str
+    grad: str
+    scope: Any = None
+    target: str | None = None
+    carried: bool = False
+
+
 @dataclass
 class Analysis:
     module: cst.Module
@@ -216,13 +247,20 @@ class Analysis:
     loads: list[Event] = field(default_factory=list)
     escapes: list[Event] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
+    stores: list[Store] = field(default_factory=list)
     values: dict[int, Value] = field(default_factory=dict)
     origins: dict[int, cst.CSTNode] = field(default_factory=dict)  # id(array Value) -> first expression
     subscripts: list[tuple[cst.Subscript, Value]] = field(default_factory=list)  # `call(...)[...]` of arrays
     param_side: dict[int, str] = field(default_factory=dict)  # buf -> side owned by a caller
+    param_bufs: set[int] = field(default_factory=set)  # memory of the functions' parameters
+    # buf -> (side, name, requires grad): memory of a `self.<attr>` set in __init__, seen by a method
+    attr_side: dict[int, tuple[str, str, bool]] = field(default_factory=dict)
+    # buf -> (order, scope) of an allocation by a filler factory (empty, zeros, ones, full)
+    fills: dict[int, tuple[int, Any]] = field(default_factory=dict)
     modes: dict[int, str] = field(default_factory=dict)  # id(node) -> grad mode
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
     module_env: dict[str, Value] = field(default_factory=dict)
+    returns: list[tuple[ScopeInfo, cst.BaseExpression, Value]] = field(default_factory=list)
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
@@ -254,6 +292,7 @@ class ClassInfo:
     is_module: bool = False
     parametric: bool = False
     attrs: dict[str, Value] = field(default_factory=dict)
+    is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
 
 
 @dataclass
@@ -319,8 +358,40 @@ def _str_const(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def dtype_of_string(text: str) -> str | None:
+    """A numpy dtype string: `'f4'`, `'<U10'`, `'datetime64[ns]'`; big-endian multi-byte types
+    come back as `'>float32'` (torch rejects them)."""
+    order = text[:1] if text[:1] in "<>=|" else ""
+    body = text[len(order):]
+    name = DTYPE_STRINGS.get(body)
+    if name is None:
+        base = body.split("[", 1)[0]
+        stripped = base.rstrip("0123456789")
+        if stripped in ("U", "S", "datetime64", "M8", "m8", "timedelta64") or (
+                base in ("M", "m") and "[" in body):
+            name = DTYPE_STRINGS.get(stripped) or ("datetime64" if base == "M" else "timedelta64")
+        elif base != body:
+            name = DTYPE_STRINGS.get(base)
+    if name is not None and order == ">" and name not in (
+            "int8", "uint8", "bool", "object", "str", "bytes") and body not in ("i1", "u1", "b1"):
+        return f">{name}"
+    return name
+
+
 def _qual_name(v: Value) -> str | None:
     return v.qual if v.kind == REF else None
+
+
+def _created_why(d: str | None) -> str | None:
+    return {ACCEL: "it is created with `device=` an accelerator",
+            MAYBE: "it is created with a `device=` that may be an accelerator",
+            META: "it is created with `device=` the meta device"}.get(d)
+
+
+def _moved_why(d: str | None) -> str | None:
+    return {ACCEL: "it was moved to an accelerator with `.to(...)`",
+            MAYBE: "it was moved with `.to(device)` where `device` may be an accelerator",
+            META: "it was moved to the meta device with `.to(...)`"}.get(d)
 
 
 class Analyzer:
@@ -337,6 +408,7 @@ class Analyzer:
         self.class_stack: list[ClassInfo] = []
         self._if_ids = 0
         self._stmt_call = 0
+        self.loop_entries: list[tuple[Any, dict[str, Value]]] = []  # (scope, env at loop entry)
 
     # -- entry ---------------------------------------------------------------------------------
     def run(self) -> Analysis:
@@ -436,6 +508,7 @@ class Analyzer:
             if s.value is not None:
                 v = self.eval(s.value, st)
                 self.escape(v, s.value, "returned")
+                self.a.returns.append((self.scope, s.value, v))
             st.live = False
         elif isinstance(s, (cst.Raise,)):
             if s.exc is not None:
@@ -551,6 +624,7 @@ class Analyzer:
         entry = st.copy()
         head = entry
         exits = [entry.copy()]
+        self.loop_entries.append((self.scope, entry.env))
         for i in range(self.MAX_LOOP):
             body_st = head.copy()
             body_st.live = True
@@ -565,6 +639,7 @@ class Analyzer:
             if new_head.same(head):
                 break
             head = new_head
+        self.loop_entries.pop()
         result = join_states(exits)
         if node.orelse is not None:
             result = self.exec_block(node.orelse.body.body, result)
@@ -610,16 +685,34 @@ class Analyzer:
         rhs = self.eval(s.value, st)
         target = s.target
         if isinstance(target, (cst.Name, cst.Attribute, cst.Subscript)):
+            before = st.env.get(self.target_name(target) or "")
             cur = self.eval(target, st)
+            if rhs.kind == TENSOR and not isinstance(target, cst.Subscript) \
+                    and isinstance(s.operator, (cst.AddAssign, cst.SubtractAssign)):
+                self.accumulate(s, target, before, rhs, st)
             if cur.kind in (NDARRAY, TENSOR) and cur.buf is not None:
                 self.write(cur, s, self.target_name(target))
                 if cur.kind == TENSOR and rhs.kind == TENSOR and rhs.grad == "yes" and st.grad == ON:
                     cur = cur.with_(grad="yes", grad_node=rhs.grad_node, grad_why=rhs.grad_why)
                     self.assign_target(target, cur, st)
                 return
-            result = self.binop(cur, rhs, st)
+            result = self.binop(cur, rhs, st, cst.Divide() if isinstance(s.operator, cst.DivideAssign) else None)
             if not isinstance(target, cst.Subscript):
                 self.assign_target(target, result, st)
+
+    def accumulate(self, s: cst.AugAssign, target, before: Value | None, rhs: Value, st: State) -> None:
+        """Record `name += tensor`; carried when `name` still holds its value from before the loop."""
+        name = self.target_name(target)
+        carried = False
+        if self.loop_entries and self.loop_entries[-1][0] is self.scope and before is not None:
+            carried = self.loop_entries[-1][1].get(name) is before
+        self.a.stores.append(Store(self.tick(), tuple(self.path), rhs, s.value, s, "accumulate",
+                                   st.grad, self.scope, name, carried))
+
+    def store(self, v: Value, value_node, node, how: str, st: State, target: str | None = None) -> None:
+        if v.kind in (TENSOR, TUPLE, LIST, DICT):
+            self.a.stores.append(Store(self.tick(), tuple(self.path), v, value_node, node, how,
+                                       st.grad, self.scope, target))
 
     def target_name(self, target: cst.BaseExpression) -> str | None:
         if isinstance(target, cst.Name):
@@ -667,14 +760,21 @@ class Analyzer:
                             grad_why="`requires_grad` is set to True" if flag else None)
                     return
                 if target.attr.value == "data" and base.kind == TENSOR:
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
                     self.write(base, target, obj.value)
                     return
                 st.env[key] = v
                 if obj.value != "self" or True:
                     self.escape(v, target, "stored on an attribute")
+                self.store(v, value_node, target, "attribute", st, key)
             else:
-                self.eval(obj, st)
+                base = self.eval(obj, st)
+                if target.attr.value == "data" and base.kind == TENSOR:  # `self.w.data = ...`
+                    self.a.values[id(target)] = base.with_(grad="no", flags=frozenset({"via_data"}))
+                    self.write(base, target, self.target_name(obj))
+                    return
                 self.escape(v, target, "stored on an attribute")
+                self.store(v, value_node, target, "attribute", st)
         elif isinstance(target, cst.Subscript):
             container = self.eval(target.value, st)
             for el in target.slice:
@@ -684,6 +784,7 @@ class Analyzer:
                 self.write(container, target, self.target_name(target.value))
             else:
                 self.escape(v, target, "stored in a container")
+                self.store(v, value_node, target, "item", st, self.target_name(target.value))
                 if container.kind == LIST:  # `xs[i] = v`: v joins the list's elements
                     self.update_receiver(target.value, container.with_(
                         elem=join(container.elem, v) if container.elem is not None else None), st)
@@ -711,8 +812,15 @@ class Analyzer:
         name = src_node.value if isinstance(src_node, cst.Name) else None
         self.a.shares.append(Share(self.tick(), tuple(self.path), src.buf, direction, node,
                                    src.kind, name, None, self.scope))
-        if src.is_param:
+        if src.is_param or src.buf in self.a.param_bufs:
+            # a view of a parameter (`x.detach()`, `x[0]`) is still the caller's memory
             self.a.param_side[src.buf] = NDARRAY if direction == "np->torch" else TENSOR
+
+    def fresh_fill(self, v: Value) -> Value:
+        """Record `v` as a buffer just allocated by `empty/zeros/ones/full` (to be filled)."""
+        if v.buf is not None:
+            self.a.fills[v.buf] = (self.tick(), self.scope)
+        return v
 
     # -- functions and classes ----------------------------------------------------------------
     def decorator_grad(self, fn: cst.FunctionDef, st: State) -> str | None:
@@ -746,7 +854,7 @@ class Analyzer:
     def run_function(self, fn, closure: dict | None, grad: str, cls: ClassInfo | None) -> None:
         saved_scope, saved_path = self.scope, self.path
         self.scope = ScopeInfo(fn.name.value if isinstance(fn, cst.FunctionDef) else "<lambda>",
-                               fn, "function")
+                               fn, "function", cls)
         self.path = []
         env: dict[str, Value] = dict(closure) if closure else {}
         st = State(env, grad)
@@ -761,10 +869,13 @@ class Analyzer:
                 if name == "self" or True:
                     for attr, av in cls.attrs.items():
                         st.env[f"{name}.{attr}"] = av
+                        if av.kind in (NDARRAY, TENSOR) and av.buf is not None:
+                            self.a.attr_side.setdefault(av.buf, (av.kind, f"{name}.{attr}", av.grad == "yes"))
                 first = False
                 continue
             first = False
             v = Value(buf=new_buf(), flags=frozenset({"param"}))
+            self.a.param_bufs.add(v.buf)
             if p.annotation is not None:
                 ann = self.annotation_value(p.annotation.annotation, st)
                 if ann.kind in (NDARRAY, TENSOR):
@@ -812,9 +923,12 @@ class Analyzer:
             if bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_module:
                 info.is_module = True
                 info.parametric |= bv.info.parametric
+            if q in DATASET_BASES or (bv.kind == CLASS and isinstance(bv.info, ClassInfo) and bv.info.is_dataset):
+                info.is_dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
         reassigned = self.attrs_assigned_outside_init(node)
+        augmented = self.attrs_only_augassigned_outside_init(node)
         saved_scope = self.scope
         self.scope = ScopeInfo(node.name.value, node, "class")
         self.class_stack.append(info)
@@ -834,7 +948,8 @@ class Analyzer:
             # run __init__ now to learn the attributes, then queue the other methods
             attrs = self.run_init(init, info, st)
             for k, v in attrs.items():
-                if k not in reassigned:
+                # `self.x += y` on an array or tensor writes in place: the object stays the same
+                if k not in reassigned or (k in augmented and v.kind in (NDARRAY, TENSOR)):
                     info.attrs[k] = v
                 if v.kind == NNMODULE and v.info == "parametric":
                     info.parametric = True
@@ -857,8 +972,11 @@ class Analyzer:
         ist.env[selfname] = Value(kind=NNMODULE if info.is_module else UNKNOWN, info=info,
                                   flags=frozenset({"self"}))
         for p in params[1:]:
-            ist.env[p.name.value] = (Value(kind=INT, flags=frozenset({"param"})) if self.int_param(p, st)
-                                     else Value(buf=new_buf(), flags=frozenset({"param"})))
+            if self.int_param(p, st):
+                ist.env[p.name.value] = Value(kind=INT, flags=frozenset({"param"}))
+            else:
+                ist.env[p.name.value] = Value(buf=new_buf(), flags=frozenset({"param"}))
+                self.a.param_bufs.add(ist.env[p.name.value].buf)
         for star in (init.params.star_arg, init.params.star_kwarg):
             if isinstance(star, cst.Param):
                 ist.env[star.name.value] = TOP
@@ -891,6 +1009,41 @@ class Analyzer:
                     elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
                         target(small.target)
         return names
+
+    def attrs_only_augassigned_outside_init(self, node: cst.ClassDef) -> set[str]:
+        """`self.<attr>` names that methods other than __init__ change only with `+=` & co."""
+        aug: set[str] = set()
+        plain: set[str] = set()
+
+        def attr(t) -> str | None:
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                return t.attr.value
+            return None
+
+        class V(cst.CSTVisitor):
+            def visit_Assign(self, n: cst.Assign) -> None:
+                for t in n.targets:
+                    self._t(t.target)
+
+            def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+                self._t(n.target)
+
+            def visit_AugAssign(self, n: cst.AugAssign) -> None:
+                name = attr(n.target)
+                if name:
+                    aug.add(name)
+
+            def _t(self, t) -> None:
+                if isinstance(t, (cst.Tuple, cst.List)):
+                    for e in t.elements:
+                        self._t(e.value)
+                elif attr(t):
+                    plain.add(attr(t))
+
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
+                stmt.visit(V())
+        return aug - plain
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
         if isinstance(ann, cst.SimpleString):
@@ -954,6 +1107,9 @@ class Analyzer:
                 for part in node.parts:
                     if isinstance(part, cst.FormattedStringExpression):
                         self.eval(part.expression, st)
+            elif t is cst.ConcatenatedString:
+                self.eval(node.left, st)  # `f"..." f"{x.numpy()}"`: the parts hold expressions
+                self.eval(node.right, st)
             return Value(kind=STR, const=s, device=device_of_string(s) if s else None)
         if t is cst.Subscript:
             return self.eval_subscript(node, st)
@@ -1105,6 +1261,8 @@ class Analyzer:
             if attr == "shape":
                 return Value(kind=SIZE)
             return TOP
+        if base.kind == UNKNOWN and base.flags & {"negstride", "maynegstride"} and attr == "T":
+            return base
         if base.kind == NDARRAY:
             if attr == "T":
                 return base.with_(flags=base.flags - {"param"})
@@ -1148,16 +1306,29 @@ class Analyzer:
             self.a.subscripts.append((node, base))
         if base.kind in (NDARRAY, TENSOR):
             flags = base.flags - {"param", "via_data"} - SHAPE_FLAGS
+            origins = base.origins
+            if flags & {"negstride", "maynegstride"} and (negstride or any(v.kind == INT for v in idx_vals)):
+                # a second reversal or an integer index may undo the negative stride: unknown
+                flags, negstride = flags - {"negstride", "maynegstride"}, False
             if negstride and base.kind == NDARRAY:
                 flags = flags | {"negstride"}
+                origins = origins + (("negstride", node),)
             maybe0d = frozenset()
             if base.kind == NDARRAY and all(
                     isinstance(el.slice, cst.Index) and not isinstance(el.slice.value, cst.Ellipsis)
                     and self.a.values.get(id(el.slice.value), TOP).kind in (INT, UNKNOWN) for el in node.slice):
                 maybe0d = frozenset({"maybe0d"})  # `a[i]` of a 1-d array is a numpy scalar
             if basic:
-                return base.with_(flags=flags | maybe0d)
+                return base.with_(flags=flags | maybe0d, origins=origins)
             return base.with_(buf=new_buf(), flags=maybe0d, dtype=base.dtype)
+        if negstride and basic and base.kind == UNKNOWN and not (
+                isinstance(node.value, cst.Attribute) and node.value.attr.value in ("iloc", "loc", "iat", "at")):
+            # `x[:, ::-1]`: a multi-axis index proves an array (lists take one index), and a numpy
+            # array's view has a negative stride; `x[::-1]` may also be a reversed list
+            multi = len(node.slice) > 1 or any(isinstance(el.slice, cst.Index) and isinstance(
+                el.slice.value, cst.Ellipsis) for el in node.slice)
+            flag = "negstride" if multi else "revslice"
+            return Value(flags=frozenset({flag}), origins=((flag, node),))
         if base.kind == REF:
             return base  # typing subscripts: np.ndarray[...]
         if base.kind in (LIST, TUPLE) and base.elem is not None:
@@ -1211,7 +1382,8 @@ class Analyzer:
                     isinstance(op, cst.Multiply) and {left.kind, right.kind} == {seq, INT}):
                 return Value(kind=seq)
         if left.kind == INT and right.kind == INT:
-            return Value(kind=INT)
+            # true division of two ints is a float (`n / 2`), every other operator keeps int
+            return Value(kind=FLOAT if isinstance(op, cst.Divide) else INT)
         if {left.kind, right.kind} <= {INT, FLOAT} and left.kind != UNKNOWN:
             return Value(kind=FLOAT)
         if left.kind == STR and right.kind == STR:
@@ -1257,7 +1429,8 @@ class Analyzer:
             if arg.star:
                 kw = arg.star
             args.append((kw, v, arg))
-        fact = CallFact(node, qual, method, recv, recv_node, args, TOP, st.grad, self.order, self.scope)
+        fact = CallFact(node, qual, method, recv, recv_node, args, TOP, st.grad, self.order, self.scope,
+                        tuple(self.path))
         if qual is not None:
             result = self.call_qual(qual, fact, st)
         elif method is not None:
@@ -1279,7 +1452,8 @@ class Analyzer:
     def call_value(self, fv: Value, f: CallFact, st: State) -> Value:
         if fv.kind == CLASS and isinstance(fv.info, ClassInfo):
             if fv.info.is_module:
-                return Value(kind=NNMODULE, device=CPU, info=fv.info)
+                return Value(kind=NNMODULE, device=CPU, info=fv.info,
+                             dtype="float32" if fv.info.parametric else None)
             return TOP
         if fv.kind == NNMODULE:
             return self.module_output(fv, f, st)
@@ -1302,6 +1476,8 @@ class Analyzer:
             grad = "yes"
             why = "it is computed from a tensor that requires grad"
         return Value(kind=TENSOR, grad=grad, device=mod.device, buf=new_buf(),
+                     dtype=mod.dtype if parametric else None,
+                     dtype_node=mod.dtype_node if parametric else None,
                      grad_node=f.node if grad == "yes" else None, grad_why=why,
                      device_node=mod.device_node, device_why=mod.device_why)
 
@@ -1325,10 +1501,12 @@ class Analyzer:
                 return TORCH_DTYPES.get(v.qual[6:])
             if v.qual.startswith("numpy."):
                 return NUMPY_DTYPES.get(v.qual[6:])
+            if v.qual in BUILTIN_DTYPES:
+                return BUILTIN_DTYPES[v.qual]
         if v.kind == "dtype":
             return v.dtype
         if v.kind == STR and v.const:
-            return DTYPE_STRINGS.get(v.const.lstrip("<=|"))
+            return dtype_of_string(v.const)
         return None
 
     def data_dtype(self, v: Value) -> str | None:
@@ -1339,12 +1517,27 @@ class Analyzer:
     def call_qual(self, qual: str, f: CallFact, st: State) -> Value:
         head, _, rest = qual.partition(".")
         if head == "torch":
-            return self.call_torch(rest, qual, f, st)
+            return self.conversion_dtype_origin(rest, f, self.call_torch(rest, qual, f, st))
         if head == "numpy":
-            return self.call_numpy(rest, f, st)
+            return self.numpy_dtype_origin(f, self.call_numpy(rest, f, st))
         if head == "builtins":
             return self.call_builtin(rest, f, st)
         return TOP
+
+    def numpy_dtype_origin(self, f: CallFact, v: Value) -> Value:
+        """Remember the call whose numpy default (no `dtype=`) made an array float64."""
+        if v.kind == NDARRAY and v.dtype == "float64" and v.dtype_node is None and "dtype" not in f.keywords():
+            return v.with_(dtype_node=f.node)
+        return v
+
+    def conversion_dtype_origin(self, rest: str, f: CallFact, v: Value) -> Value:
+        """`torch.from_numpy(a)` & co without `dtype=`: the tensor's dtype comes from the array."""
+        if rest in ("from_numpy", "as_tensor", "asarray", "tensor") and v.kind == TENSOR \
+                and "dtype" not in f.keywords():
+            pos = f.positional()
+            if pos and pos[0][0].kind == NDARRAY and v.dtype is not None:
+                return v.with_(dtype_node=f.node)
+        return v
 
     def call_builtin(self, name: str, f: CallFact, st: State) -> Value:
         pos = f.positional()
@@ -1353,6 +1546,8 @@ class Analyzer:
             return Value(kind=INT)
         if name == "float":
             return Value(kind=FLOAT)
+        if name == "bytes":
+            return Value(flags=frozenset({"bytes"}))
         if name == "str" or name == "repr":
             return Value(kind=STR)
         if name in ("bool", "isinstance", "issubclass", "hasattr"):
@@ -1383,10 +1578,11 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             device_node = kws["device"][1] if ok else None
-            device_why = f"it is created with `device=` an accelerator" if d == ACCEL else (
-                "it is created with a `device=` that may be an accelerator" if d == MAYBE else None)
+            device_why = _created_why(d)
+        dtype_node = None
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
+            dtype_node = f.node
         grad = "no"
         grad_node = grad_why = None
         if "requires_grad" in kws:
@@ -1399,7 +1595,7 @@ class Analyzer:
             grad = grad if "requires_grad" in kws else None
         return Value(kind=TENSOR, device=device, grad=grad, dtype=dtype, buf=new_buf(),
                      grad_node=grad_node, grad_why=grad_why, device_node=device_node,
-                     device_why=device_why)
+                     device_why=device_why, dtype_node=dtype_node)
 
     def call_torch(self, rest: str, qual: str, f: CallFact, st: State) -> Value:
         name = rest.rsplit(".", 1)[-1]
@@ -1437,13 +1633,14 @@ class Analyzer:
             rest.startswith("nn.modules.") and name[:1].isupper()
         ):
             if name in PARAMETRIC_MODULES:
-                return Value(kind=NNMODULE, device=CPU, info="parametric")
+                return Value(kind=NNMODULE, device=CPU, info="parametric", dtype="float32")
             if name in CONTAINER_MODULES:
                 param = any(
                     (v.kind == NNMODULE and (v.info == "parametric" or (isinstance(v.info, ClassInfo) and v.info.parametric)))
                     for _, v, _ in f.args
                 )
-                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None)
+                return Value(kind=NNMODULE, device=CPU, info="parametric" if param else None,
+                             dtype="float32" if param else None)
             return Value(kind=NNMODULE, device=CPU, info=None)
         if rest.startswith("nn.init.") and name.endswith("_") and pos:
             tgt = pos[0][0]
@@ -1494,9 +1691,8 @@ class Analyzer:
                         dtype=target_dtype or (src.dtype if src.kind == NDARRAY else None),
                         buf=src.buf if shares else new_buf(),
                         flags=src.flags & {"negstride", "readonly"},
-                        device_node=dev_node if dev in (ACCEL, MAYBE) else None,
-                        device_why="it is created with `device=` an accelerator" if dev == ACCEL else
-                        ("it is created with a `device=` that may be an accelerator" if dev == MAYBE else None))
+                        device_node=dev_node if dev in (ACCEL, MAYBE, META) else None,
+                        device_why=_created_why(dev))
             if shares:
                 self.share(src, res, f.node, "np->torch", pos[0][1].value)
             return res
@@ -1512,12 +1708,18 @@ class Analyzer:
         if name in TORCH_FLOAT_FACTORIES and rest == name:
             like = pos[0][0] if name.endswith("_like") and pos else None
             dtype = like.dtype if like is not None and like.kind == TENSOR else "float32"
-            return self.factory_facts(f, st, dtype, like)
+            res = self.factory_facts(f, st, dtype, like)
+            return self.fresh_fill(res) if name in FILL_FACTORIES else res
         if name in TORCH_INT_FACTORIES and rest == name:
             return self.factory_facts(f, st, "int64")
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             return self.factory_facts(f, st, "float32" if floaty else "int64")
+        if rest in ("quantize_per_tensor", "quantize_per_channel") and pos:
+            dt = kws["dtype"][0] if "dtype" in kws else pos[-1][0]
+            src = pos[0][0]
+            return Value(kind=TENSOR, grad="no", dtype=self.dtype_arg(dt), dtype_node=f.node,
+                         device=src.device if src.kind == TENSOR else None, buf=new_buf())
         if rest in ("load", "jit.load", "hub.load", "load_state_dict"):
             return TOP
         if rest.startswith(("cuda.", "backends.", "distributed.", "utils.", "jit.", "onnx.", "hub.",
@@ -1605,19 +1807,26 @@ class Analyzer:
                     dtype = "int64"
                 elif src.elem.kind == NDARRAY:
                     dtype = src.elem.dtype
+                elif src.elem.kind in (LIST, TUPLE):
+                    leaf = src.elem  # nested literals: [[0.5, 1.5], [2.0, 0.0]]
+                    while leaf.kind in (LIST, TUPLE) and leaf.elem is not None:
+                        leaf = leaf.elem
+                    dtype = {FLOAT: "float64", INT: "int64"}.get(leaf.kind)
             maybe0d = src.kind not in (LIST, TUPLE)  # np.array(3) is 0-d
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
         if rest in NUMPY_FLOAT64_FACTORIES:
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest in ("zeros_like", "ones_like", "empty_like", "full_like", "copy"):
-            return Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
-                         buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
+                        buf=new_buf())
+            return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest == "full":
             fill = pos[1][0] if len(pos) > 1 else None
             dtype = dtype_kw or ("float64" if fill is not None and fill.kind == FLOAT else
                                  "int64" if fill is not None and fill.kind == INT else None)
-            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
+            return self.fresh_fill(Value(kind=NDARRAY, dtype=dtype, buf=new_buf()))
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             ints = all(v.kind == INT for v, _ in pos) and pos
@@ -1634,20 +1843,37 @@ class Analyzer:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in ("frombuffer",):
-            return Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf(), flags=frozenset({"readonly"}))
+            # read-only when the buffer is immutable: a bytes literal, `bytes(...)`, `x.tobytes()`, ...
+            immutable = src.kind == STR or "bytes" in src.flags
+            dtype = dtype_kw or (self.dtype_arg(pos[1][0]) if len(pos) > 1 else "float64")
+            return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
+                         flags=frozenset({"readonly"}) if immutable else frozenset(),
+                         origins=(("readonly", f.node),) if immutable else ())
         if rest == "broadcast_to":
             return Value(kind=NDARRAY, dtype=src.dtype, buf=src.buf if src.kind == NDARRAY else new_buf(),
-                         flags=frozenset({"readonly"}))
+                         flags=frozenset({"readonly", "broadcast"}), origins=(("readonly", f.node),))
         if rest in NUMPY_INPLACE_FUNCS and pos:
             self.write(pos[0][0], f.node, None)
             return Value(kind=NONE)
         if rest in NUMPY_VIEW_FUNCS:
+            neg = NUMPY_VIEW_FUNCS[rest]
+            if rest == "rot90":
+                k = pos[1][0] if len(pos) > 1 else (kws["k"][0] if "k" in kws else Value(kind=INT, const=1))
+                if k.kind != INT or not isinstance(k.const, int) or k.const % 4 == 0:
+                    neg = False  # k = 0 (mod 4) is `m[:]`; an unknown k may be
             if src.kind == NDARRAY:
                 flags = src.flags - {"param"}
-                if NUMPY_VIEW_FUNCS[rest]:
+                origins = src.origins
+                if rest == "reshape":
+                    flags = _reshaped(flags)
+                if neg and flags & {"negstride", "maynegstride"}:
+                    flags = flags - {"negstride", "maynegstride"}  # flipped twice: unknown
+                elif neg:
                     flags = flags | {"negstride"}
-                return src.with_(flags=flags)
-            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if NUMPY_VIEW_FUNCS[rest] else frozenset())
+                    origins = origins + (("negstride", f.node),)
+                return src.with_(flags=flags, origins=origins)
+            return Value(kind=NDARRAY, buf=new_buf(), flags=frozenset({"negstride"}) if neg else frozenset(),
+                         origins=(("negstride", f.node),) if neg else ())
         if "out" in kws:
             out = kws["out"][0]
             self.write(out, f.node, None)
@@ -1670,11 +1896,16 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf())
         if rest in ("memmap", "load", "loadtxt", "genfromtxt", "fromfile"):
             flags = frozenset()
-            if rest == "memmap":
-                mode = kws.get("mode")
-                if mode is not None and mode[0].const in ("r", "c") and mode[0].const == "r":
+            if rest in ("memmap", "load"):
+                # np.memmap(filename, dtype, mode) / np.load(file, mmap_mode)
+                key, index = ("mode", 2) if rest == "memmap" else ("mmap_mode", 1)
+                mode = kws.get(key) or (pos[index] if len(pos) > index else None)
+                if mode is not None and mode[0].kind == STR and mode[0].const in ("r", "readonly"):
                     flags = frozenset({"readonly"})
-            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags)
+            if rest == "memmap" and dtype_kw is None and len(pos) > 1:
+                dtype_kw = self.dtype_arg(pos[1][0])
+            return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags,
+                         origins=(("readonly", f.node),) if flags else ())
         return TOP
 
     def call_method(self, m: str, recv: Value, f: CallFact, st: State) -> Value:
@@ -1693,11 +1924,16 @@ class Analyzer:
             return res
         if recv.kind in (LIST, UNKNOWN) and m in ("append", "extend", "insert", "add", "put",
                                                    "setdefault", "update", "appendleft"):
-            for _, v, _ in f.args:
+            for _, v, a in f.args:
                 self.escape(v, f.node, "stored in a container")
+                self.store(v, a.value, f.node, "container", st, self.target_name(f.recv_node))
             if recv.kind == LIST and m in ("append", "insert", "extend"):
                 self.update_receiver(f.recv_node, self.list_grown(recv, m, pos, kws), st)
             return Value(kind=NONE)
+        if recv.kind == UNKNOWN and recv.flags & {"negstride", "maynegstride"} and m in NDARRAY_VIEW_METHODS - {"reshape"}:
+            return recv  # `img[:, :, ::-1].transpose(2, 0, 1)` is still a reversed view
+        if recv.kind == UNKNOWN and m in BYTES_METHODS and recv.info is None:
+            return Value(flags=frozenset({"bytes"}))  # `f.read()`, `buf.getvalue()`: bytes by convention
         if m == "size" and recv.kind == UNKNOWN and len(pos) == 1 and not kws:
             return Value(kind=INT)  # `x.size(0)`: a dimension, an int by convention
         if m in ("to", "cuda") and recv.kind == UNKNOWN and recv.info is None:
@@ -1707,10 +1943,8 @@ class Analyzer:
                              device_why="it was moved with `.cuda()`")
             for v, _n in pos[:1]:
                 d, ok = self.device_arg(v)
-                if ok and d in (ACCEL, MAYBE):
-                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=(
-                        "it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                        "it was moved with `.to(device)` where `device` may be an accelerator"))
+                if ok and d in (ACCEL, MAYBE, META):
+                    return Value(device=d, buf=new_buf(), device_node=f.node, device_why=_moved_why(d))
             return TOP
         if m in ("parameters",) and recv.kind == UNKNOWN:
             return TOP
@@ -1754,11 +1988,25 @@ class Analyzer:
                     why = ("its module was moved to an accelerator with `.to(...)`" if d == ACCEL else
                            "its module was moved with `.to(device)` where `device` may be an accelerator"
                            if d == MAYBE else None)
-            new = recv.with_(device=dev, device_node=node, device_why=why)
+            dtype = recv.dtype
+            if m == "to":
+                for v, n in pos[:2]:
+                    if self.dtype_arg(v) is not None:
+                        dtype = self.dtype_arg(v)
+                    elif v.kind == UNKNOWN and "dev" not in self.module.code_for_node(n.value).lower():
+                        dtype = None  # `.to(x)`: x may be a dtype (a name with "device" is taken as a device)
+                if "dtype" in kws:
+                    dtype = self.dtype_arg(kws["dtype"][0])
+            new = recv.with_(device=dev, device_node=node, device_why=why, dtype=dtype,
+                             dtype_node=f.node if dtype != recv.dtype else recv.dtype_node)
             self.update_receiver(f.recv_node, new, st)
             return new
-        if m in ("eval", "train", "float", "double", "half", "bfloat16", "share_memory", "apply",
-                 "zero_grad"):
+        if m in ("float", "double", "half", "bfloat16"):
+            # in place, like `.to(dtype)`: the parameters change dtype and the module is returned
+            new = recv.with_(dtype=DTYPE_CAST_METHODS[m], dtype_node=f.node)
+            self.update_receiver(f.recv_node, new, st)
+            return new
+        if m in ("eval", "train", "share_memory", "apply", "zero_grad"):
             return recv
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else True
@@ -1816,9 +2064,9 @@ class Analyzer:
             int_target = target in INT_DTYPES
             if recv.dtype == target:
                 return recv.with_(flags=frozenset())
-            return derived(grad_keep=not int_target, dtype=target)
+            return derived(grad_keep=not int_target, dtype=target, dtype_node=f.node)
         if m == "type" and pos:
-            return derived(dtype=self.dtype_arg(pos[0][0]))
+            return derived(dtype=self.dtype_arg(pos[0][0]), dtype_node=f.node)
         if m == "requires_grad_":
             flag = self.truthy(pos[0][0]) if pos else (self.truthy(kws["requires_grad"][0]) if "requires_grad" in kws else True)
             new = recv.with_(grad="yes" if flag else ("no" if flag is False else None),
@@ -1881,10 +2129,8 @@ class Analyzer:
                 if d != recv.device or d is None:
                     changed_dev = True
                 device = d
-                dev_node = f.node if d in (ACCEL, MAYBE) else None
-                dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                           "it was moved with `.to(device)` where `device` may be an accelerator"
-                           if d == MAYBE else None)
+                dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+                dev_why = _moved_why(d)
                 if d in (ACCEL, MAYBE) and v.device_node is not None and v.kind == DEVICE and v.device_why:
                     dev_why = f"it was moved with `.to(...)` to a device that {v.device_why.removeprefix('it ')}" if False else dev_why
                 continue
@@ -1903,9 +2149,8 @@ class Analyzer:
             d, ok = self.device_arg(kws["device"][0])
             device = d if ok else None
             changed_dev = True
-            dev_node = f.node if d in (ACCEL, MAYBE) else None
-            dev_why = ("it was moved to an accelerator with `.to(...)`" if d == ACCEL else
-                       "it was moved with `.to(device)` where `device` may be an accelerator" if d == MAYBE else None)
+            dev_node = f.node if d in (ACCEL, MAYBE, META) else None
+            dev_why = _moved_why(d)
         if "dtype" in kws:
             dtype = self.dtype_arg(kws["dtype"][0])
             changed_dtype = True
@@ -1925,7 +2170,8 @@ class Analyzer:
             grad = "no"
         return recv.with_(device=device, dtype=dtype, buf=recv.buf if noop else new_buf(),
                           flags=recv.flags & SHAPE_FLAGS if not noop else recv.flags - {"param"},
-                          device_node=dev_node, device_why=dev_why, grad=grad)
+                          device_node=dev_node, device_why=dev_why, grad=grad,
+                          dtype_node=f.node if changed_dtype and dtype is not None else recv.dtype_node)
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
@@ -1937,7 +2183,10 @@ class Analyzer:
                 return recv.with_(flags=recv.flags - {"param"})
             return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
         if m in NDARRAY_VIEW_METHODS:
-            return recv.with_(flags=recv.flags - {"param"})
+            flags = recv.flags - {"param"}
+            return recv.with_(flags=_reshaped(flags) if m == "reshape" else flags)
+        if m == "tobytes":
+            return Value(flags=frozenset({"bytes"}))
         if m in NDARRAY_INPLACE_METHODS:
             self.write(recv, f.node, self.target_name(f.recv_node) if f.recv_node is not None else None)
             return Value(kind=NONE)
@@ -1946,7 +2195,8 @@ class Analyzer:
             return recv
         if m == "setflags":
             if "write" in kws and self.truthy(kws["write"][0]) is False:
-                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"}), st)
+                self.update_receiver(f.recv_node, recv.with_(flags=recv.flags | {"readonly"},
+                                                             origins=recv.origins + (("readonly", f.node),)), st)
             return Value(kind=NONE)
         if m == "tolist":
             return Value(kind=LIST)
@@ -1960,6 +2210,14 @@ class Analyzer:
                          dtype=recv.dtype if m in ("flatten", "ravel", "squeeze", "clip", "repeat", "swapaxes", "take") else None,
                          flags=frozenset({"maybe0d"}) if m in NUMPY_REDUCTIONS or m in ("squeeze", "take") else frozenset())
         return TOP
+
+
+def _reshaped(flags: frozenset) -> frozenset:
+    """Flags after a reshape, which copies when no view fits: negative strides and broadcast
+    read-only memory become unknown."""
+    if "broadcast" in flags:
+        flags = flags - {"readonly", "broadcast"}
+    return flags - {"negstride", "maynegstride"}
 
 
 def _bodies(stmt) -> list:

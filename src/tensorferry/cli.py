@@ -77,16 +77,31 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     fix = sub.add_parser("fix", help="apply fixes (safe ones unless --unsafe-fixes)")
-    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                     help="files or folders (default: .); `-` reads stdin and writes the fixed "
+                          "source to stdout")
     add_selection_args(fix)
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    fix.add_argument("--unsafe-fixes", action="store_const", const=True, default=None,
+                     help="also apply unsafe fixes")
+    fix.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_const", const=False,
+                     help="override `unsafe-fixes = true` from the configuration")
+    fix.add_argument("--exclude", type=_globs, metavar="GLOBS", default=None,
+                     help="comma-separated globs of files and folders to skip (replaces `exclude`)")
+    fix.add_argument("--extend-exclude", type=_globs, metavar="GLOBS", default=[],
+                     help="globs to skip in addition to `exclude`")
+    fix.add_argument("--output-format", default=None, choices=("full", "concise"),
+                     help="how remaining findings are shown: full (default) or concise")
+    fix.add_argument("-j", "--jobs", type=int, default=None,
+                     help="parallel processes (default: all cores; 1 = serial)")
     fix.add_argument("--diff", action="store_true",
                      help="print a unified diff of the fixes and write nothing (exit 1 if any)")
     fix.add_argument("--exit-non-zero-on-fix", action="store_true",
                      help="exit 1 when a file was changed, even if no findings remain")
     fix.add_argument("--stdin-filename", metavar="NAME", help="file name to report for `-`")
-    fix.add_argument("-q", "--quiet", action="store_true")
-    fix.add_argument("--show-traceback", action="store_true")
+    fix.add_argument("-q", "--quiet", action="store_true",
+                     help="print remaining findings only: no summary, no `Rewriting` lines")
+    fix.add_argument("--show-traceback", action="store_true",
+                     help="print the traceback of internal errors")
     fix.set_defaults(func=cmd_fix)
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -100,11 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="run every rule's fixtures on real devices")
     verify.add_argument("--device", default=None,
                         help="comma-separated devices (cpu,cuda); default: every available one")
-    verify.add_argument("--rule", action="append", default=[], metavar="CODE")
+    verify.add_argument("--rule", action="append", default=[], metavar="CODE",
+                        help="verify only this rule (code or prefix; repeat or comma-separate)")
     verify.add_argument("--format", default="text", choices=["text", "json", "markdown"])
-    verify.add_argument("--jobs", "-j", type=int, default=None)
+    verify.add_argument("--jobs", "-j", type=int, default=None,
+                        help="snippet runs in parallel (default: number of cores)")
     verify.add_argument("--timeout", type=float, default=120.0, help="seconds per snippet run")
     verify.add_argument("--output", metavar="FILE", help="also write the report to FILE")
+    verify.add_argument("--fixtures", metavar="DIR", default=None,
+                        help="fixtures folder (default: the one shipped with tensorferry)")
     verify.set_defaults(func=cmd_verify)
     return parser
 
@@ -154,8 +173,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         cache_dir = (args.cache_dir or os.environ.get("TENSORFERRY_CACHE_DIR")
                      or os.path.join(str(cfg.root) if cfg.root else os.getcwd(), DEFAULT_DIR))
+    from tensorferry.runner import Progress
+
+    progress = Progress() if fmt in ("full", "concise", "text") and not args.output_file else None
     report = check_paths(args.paths, rules, stdin_filename=args.stdin_filename, jobs=args.jobs,
-                         exclude=prune, skip=skip, cache_dir=cache_dir)
+                         exclude=prune, skip=skip, cache_dir=cache_dir, progress=progress)
+    if progress is not None:
+        progress.close()
     diagnostics = filter_per_file_ignores(report.diagnostics, cfg.per_file_ignores, cfg.root)
     for msg in report.errors:
         print(f"error: {msg}", file=sys.stderr)

@@ -40,6 +40,7 @@ ARRAYLIKE = (NDARRAY, TENSOR)
 CPU = "cpu"
 ACCEL = "accel"
 MAYBE = "maybe"
+META = "meta"  # not CPU and not an accelerator: no data, `.numpy()` fails like on CUDA
 
 _buf_ids = itertools.count(1)
 
@@ -65,7 +66,10 @@ class Value:
     grad_why: str | None = None
     device_node: Any = None
     device_why: str | None = None
+    dtype_node: Any = None  # the call that fixed the dtype (a numpy default, a conversion)
     info: Any = None  # CLASS: ClassInfo; NNMODULE: parametric flag etc.
+    # evidence for flags: (flag, node) pairs, e.g. ("negstride", the `a[::-1]` subscript)
+    origins: tuple = ()
 
     def with_(self, **kw: Any) -> "Value":
         return replace(self, **kw)
@@ -94,6 +98,16 @@ def join_device(a: str | None, b: str | None) -> str | None:
     return MAYBE  # cpu with accel, or anything with maybe
 
 
+def _may_flags(a: Value, b: Value) -> tuple[frozenset, tuple]:
+    """A negative stride proven on some paths only: "maynegstride", with the evidence of those paths."""
+    either = (a.flags | b.flags) & {"negstride", "maynegstride"}
+    if not either or ("negstride" in a.flags and "negstride" in b.flags):
+        return frozenset(), ()
+    origins = tuple(o for o in a.origins if o[0] in either) + tuple(
+        o for o in b.origins if o[0] in either and o not in a.origins)
+    return frozenset({"maynegstride"}), origins
+
+
 def join(a: Value | None, b: Value | None) -> Value:
     if a is None:
         return b if b is not None else TOP
@@ -109,9 +123,13 @@ def join(a: Value | None, b: Value | None) -> Value:
             return a
         if {a.kind, b.kind} <= {STR, DEVICE}:
             return Value(kind=DEVICE, device=join_device(a.device, b.device))
+        may, may_origins = _may_flags(a, b)
+        if may:
+            return Value(flags=may, origins=may_origins)
         return TOP
     grad = _join_field(a.grad, b.grad)
     device = join_device(a.device, b.device)
+    dsrc = _device_evidence(a, b, device)
     elem = join(a.elem, b.elem) if (a.elem is not None and b.elem is not None) else None
     if a.kind == LIST and elem is None:
         # an empty list literal on one path: every element comes from the other path
@@ -129,13 +147,35 @@ def join(a: Value | None, b: Value | None) -> Value:
         const=_join_field(a.const, b.const),
         elem=elem,
         elts=a.elts if a.elts == b.elts else None,
-        flags=a.flags & b.flags,
+        flags=(a.flags & b.flags) | _may_flags(a, b)[0],
         grad_node=a.grad_node if grad else None,
         grad_why=a.grad_why if grad else None,
-        device_node=(a.device_node if a.device == device else b.device_node) if device else None,
-        device_why=(a.device_why if a.device == device else b.device_why) if device else None,
+        device_node=dsrc.device_node if dsrc is not None else None,
+        device_why=_joined_device_why(dsrc, device),
         info=a.info if a.info is b.info else None,
+        origins=(tuple(o for o in a.origins if o in b.origins) if a.origins and b.origins else ())
+        + _may_flags(a, b)[1],
+        dtype_node=a.dtype_node if a.dtype_node is b.dtype_node else None,
     )
+
+
+def _device_evidence(a: Value, b: Value, device: str | None) -> Value | None:
+    """The side whose device evidence explains a joined device (for a cpu/accel join: the accel side)."""
+    if not device:
+        return None
+    if a.device == device:
+        return a
+    if b.device == device:
+        return b
+    return a if a.device not in (CPU, None) else b
+
+
+def _joined_device_why(src: Value | None, device: str | None) -> str | None:
+    if src is None or src.device_why is None:
+        return None
+    if src.device != device and device == MAYBE and not src.device_why.startswith("on some paths"):
+        return "on some paths " + src.device_why
+    return src.device_why
 
 
 def device_of_string(s: str) -> str | None:
@@ -146,7 +186,7 @@ def device_of_string(s: str) -> str | None:
     if base in ("cuda", "mps", "xpu", "hpu", "npu", "xla", "mtia", "privateuseone"):
         return ACCEL
     if base == "meta":
-        return None
+        return META
     return None
 
 
@@ -172,13 +212,26 @@ NUMPY_DTYPES = {
     "complex64": "complex64", "complex128": "complex128", "longdouble": "longdouble",
     "object_": "object", "str_": "str", "bytes_": "bytes", "datetime64": "datetime64",
     "timedelta64": "timedelta64", "intp": "int64", "int_": "int64",
+    "float128": "longdouble", "clongdouble": "clongdouble", "complex256": "clongdouble",
+    "ulonglong": "ulonglong", "void": "void", "bytes0": "bytes", "str0": "str",
 }
 DTYPE_STRINGS = {
     "float32": "float32", "f4": "float32", "float64": "float64", "f8": "float64", "float": "float64",
     "float16": "float16", "f2": "float16", "int64": "int64", "i8": "int64", "int32": "int32",
     "i4": "int32", "int16": "int16", "int8": "int8", "uint8": "uint8", "u1": "uint8",
     "bool": "bool", "int": "int64", "object": "object", "O": "object",
+    "complex64": "complex64", "c8": "complex64", "complex128": "complex128", "c16": "complex128",
+    "u2": "uint16", "u4": "uint32", "u8": "uint64", "i2": "int16", "i1": "int8",
+    "longdouble": "longdouble", "float128": "longdouble", "f16": "longdouble", "g": "longdouble",
+    "str": "str", "U": "str", "bytes": "bytes", "S": "bytes", "datetime64": "datetime64",
+    "M8": "datetime64", "timedelta64": "timedelta64", "m8": "timedelta64",
 }
+# numpy dtypes that torch.from_numpy / torch.tensor reject (runtime-facts section 6)
+NUMPY_UNSUPPORTED = {"object", "str", "bytes", "longdouble", "clongdouble", "datetime64",
+                     "timedelta64", "ulonglong", "void"}
+# torch dtypes that Tensor.numpy() rejects (runtime-facts section 6)
+TORCH_NO_NUMPY = {"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+                  "complex32", "quint8", "qint8", "qint32", "quint4x2"}
 # the dtype a legacy constructor forces, None = the default dtype
 LEGACY_CONSTRUCTORS = {
     "Tensor": None, "FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",

@@ -14,6 +14,37 @@ from tensorferry.files import DecodeError, decode, discover, read_source
 from tensorferry.rules import Rule
 
 
+class Progress:
+    """A one-line "checked N/M files" counter on a terminal's stderr; silent elsewhere."""
+
+    def __init__(self, stream=None, min_files: int = 200, every: float = 0.2) -> None:
+        import time
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.min_files = min_files
+        self.every = every
+        self._clock = time.monotonic
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.min_files:
+            return
+        now = self._clock()
+        if done < total and now - self._last < self.every:
+            return
+        self._last = now
+        self.stream.write(f"\rchecked {done}/{total} files")
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
 @dataclass
 class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -80,7 +111,8 @@ def default_jobs() -> int:
 def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
                 stdin_filename: str | None = None, exclude: list[str] | None = None,
                 jobs: int | None = None, skip: Callable[[str], bool] | None = None,
-                cache_dir: str | None = None) -> Report:
+                cache_dir: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Report:
     """Check ``paths``. ``exclude`` globs prune the walk; ``skip(path)`` drops discovered files
     (never a file named on the command line)."""
     report = Report()
@@ -104,10 +136,17 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
             max_workers=min(jobs, len(parallel)), mp_context=ctx,
             initializer=_init_worker, initargs=(tuple(r.code for r in rules), cache_dir),
         ) as pool:
-            results.extend(pool.map(_work, parallel, chunksize=max(1, min(32, len(parallel) // (jobs * 8) or 1))))
+            chunk = max(1, min(32, len(parallel) // (jobs * 8) or 1))
+            for res in pool.map(_work, parallel, chunksize=chunk):
+                results.append(res)
+                if progress is not None:
+                    progress(len(results), len(files))
     else:
         cache = Cache(cache_dir, [r.code for r in rules]) if cache_dir else None
-        results.extend(check_one(p, rules, cache=cache) for p in parallel)
+        for p in parallel:
+            results.append(check_one(p, rules, cache=cache))
+            if progress is not None:
+                progress(len(results), len(files))
     for diags, err in results:
         report.files += 1
         report.diagnostics.extend(diags)

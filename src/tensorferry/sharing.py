@@ -24,7 +24,7 @@ def exclusive(p1: tuple, p2: tuple) -> bool:
 
 @dataclass(frozen=True)
 class Observer:
-    how: str  # "load" | "escape" | "caller"
+    how: str  # "load" | "escape" | "caller" | "attribute"
     node: object | None
     name: str | None
     detail: str = ""
@@ -39,6 +39,25 @@ class Hazard:
     @property
     def code(self) -> str:
         return "TNP201" if self.share.direction == "np->torch" else "TNP202"
+
+
+def _dst_side(share: Share) -> str:
+    return TENSOR if share.direction == "np->torch" else NDARRAY
+
+
+def filling(analysis: Analysis, share: Share, w: Event, loads: list[Event]) -> bool:
+    """True when `w` fills a buffer through its alias: the shared memory was allocated by
+    `empty/zeros/ones/full` in this scope before the conversion, the write goes through the
+    conversion's result, and the allocated side is not read between the conversion and the write
+    (`buf = torch.empty(n); buf.numpy()[:] = data`). The write-through is the point there."""
+    alloc = analysis.fills.get(w.buf)
+    if alloc is None or alloc[1] is not w.scope or alloc[0] > share.order:
+        return False
+    if w.kind != _dst_side(share):
+        return False
+    src_side = NDARRAY if share.direction == "np->torch" else TENSOR
+    return not any(ev.kind == src_side and ev.scope is w.scope and share.order < ev.order < w.order
+                   for ev in loads)
 
 
 def mutation_hazards(analysis: Analysis) -> list[Hazard]:
@@ -64,6 +83,7 @@ def mutation_hazards(analysis: Analysis) -> list[Hazard]:
             continue
         before = [s for s in shares[w.buf]
                   if s.order < w.order and s.scope is w.scope and not exclusive(s.path, w.path)]
+        before = [s for s in before if not filling(analysis, s, w, loads[w.buf])]
         if not before:
             continue
         share = before[0]
@@ -81,6 +101,11 @@ def mutation_hazards(analysis: Analysis) -> list[Hazard]:
                     break
         if observer is None and analysis.param_side.get(w.buf) == other:
             observer = Observer("caller", None, share.src_name)
+        if observer is None and w.buf in analysis.attr_side:
+            # a parameter kept on `self` outlives the call; numpy writes bypass its version counter
+            side, attr, grad = analysis.attr_side[w.buf]
+            if side == other and grad:
+                observer = Observer("attribute", None, attr)
         if observer is None:
             continue
         seen.add(id(w.node))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tensorferry.facts import (
     INT,
+    INT_DTYPES,
     LEGACY_CONSTRUCTORS,
     LIST,
     NDARRAY,
@@ -54,7 +55,17 @@ def size_reading(v: Value, node: "cst.BaseExpression") -> str | None:
         return "an integer"
     if v.kind == SIZE:
         return "a `torch.Size`"
+    if is_numpy_int(v):
+        return "a numpy integer scalar" if v.kind == "npscalar" else "a 0-d integer array"
     return None
+
+
+def is_numpy_int(v: Value) -> bool:
+    """A numpy integer scalar or 0-d integer array: both implement `__index__`, so the legacy
+    constructors read them as a size (a bool one is data)."""
+    if v.dtype not in INT_DTYPES or v.dtype == "bool":
+        return False
+    return v.kind == "npscalar" or (v.kind == NDARRAY and "zerod" in v.flags)
 
 
 def provably_data(v: Value, node: "cst.BaseExpression") -> str | None:

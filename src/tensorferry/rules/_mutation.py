@@ -23,6 +23,9 @@ def check_mutations(rule, analysis, ctx, code: str) -> None:
             seen = f"`{obs.name}` is used later (line {ctx.line(obs.node)}) and sees the write"
         elif obs.how == "escape":
             seen = f"the {other} is {obs.detail} (line {ctx.line(obs.node)}) and sees the write"
+        elif obs.how == "attribute":
+            seen = (f"`{obs.name}` is a parameter kept on the object, and NumPy writes bypass "
+                    f"autograd's version counter")
         else:
             seen = (f"the {other} `{obs.name}` belongs to the caller, who sees the write" if obs.name
                     else f"the {other} belongs to the caller, who sees the write")

@@ -34,6 +34,3 @@ def insert_before_numpy(ctx, tensor_node, chain: str):
     new = f"{code}{chain}" if simple else f"({code}){chain}"
     return ctx.replace(tensor_node, new)
 
-
-def grad_possible(value, fact) -> bool:
-    return value.grad != "no" and fact.grad != "off"

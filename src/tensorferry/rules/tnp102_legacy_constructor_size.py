@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tensorferry.facts import INT, INT_DTYPES, NDARRAY, SIZE
-from tensorferry.rules._common import forced_dtype, is_cuda_legacy, legacy_name
+from tensorferry.facts import CPU, DEVICE, INT, SIZE, STR
+from tensorferry.rules._common import forced_dtype, is_cuda_legacy, is_numpy_int, legacy_name
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -39,7 +39,13 @@ When every argument is provably a Python `int` (a literal, `len(...)`, `x.size(0
 `x.shape[0]`), the fix rewrites `torch.Tensor(n, m)` to `torch.empty(n, m)` and typed
 constructors to `torch.empty(n, dtype=torch.<dtype>)`: equivalent (uninitialised, same dtype
 and shape; runtime-facts section 1), so it is safe. For numpy scalars, 0-d arrays and
-`torch.Size` no fix is offered: the message shows both readings and you choose.
+`torch.Size` no fix is offered: the message shows both readings and you choose. Nor is one
+offered when a `device=` other than a literal CPU device is passed: the legacy constructors raise
+`legacy constructor expects device type: cpu` there, while `torch.empty` would succeed.
+""",
+        known_limits="""
+Not reported when a size is the literal `0` (`torch.Tensor(0)`, a common placeholder that frees
+memory): a tensor without elements holds no uninitialised values.
 """,
         references=("runtime-facts.md section 1 (sizes versus data)",),
     )
@@ -61,8 +67,7 @@ and shape; runtime-facts section 1), so it is safe. For numpy scalars, 0-d array
                     kinds.append("int")
                 elif value.kind == SIZE:
                     kinds.append("size")
-                elif value.kind in ("npscalar", NDARRAY) and value.dtype in INT_DTYPES - {"bool"} \
-                        and (value.kind == "npscalar" or "zerod" in value.flags):
+                elif is_numpy_int(value):
                     kinds.append("npint")
                 elif len(pos) > 1:
                     kinds.append("unknown")
@@ -70,15 +75,19 @@ and shape; runtime-facts section 1), so it is safe. For numpy scalars, 0-d array
                     kinds.append(None)
             if None in kinds:
                 continue
+            if any(value.kind == INT and value.const == 0 for value, _ in pos):
+                continue  # a zero-size tensor has no elements, so nothing is left uninitialised
             seen.add(id(fact.node))
             ctor = f"torch.{'cuda.' if is_cuda_legacy(fact) else ''}{name}"
             args_text = ", ".join(ctx.code(a.value).strip() for _, a in pos)
             dtype = forced_dtype(name) or "float32"
+            dtype_kw = f", dtype=torch.{dtype}"
             fix = None
             if all(k == "int" for k in kinds):
+                empty_kw = dtype_kw if forced_dtype(name) else ""
                 msg = (f"`{ctor}({args_text})` allocates an uninitialised {dtype} tensor of shape "
-                       f"({args_text}{',' if len(pos) == 1 else ''}); use `torch.empty({args_text})` for a buffer "
-                       f"or `torch.tensor([{args_text}])` for the value")
+                       f"({args_text}{',' if len(pos) == 1 else ''}); use `torch.empty({args_text}{empty_kw})` "
+                       f"for a buffer or `torch.tensor([{args_text}]{dtype_kw})` for the value")
                 fix = self.make_fix(analysis, ctx, fact, name, args_text)
             else:
                 msg = (f"`{ctor}({args_text})` reads its argument as a size and allocates uninitialised "
@@ -104,8 +113,12 @@ and shape; runtime-facts section 1), so it is safe. For numpy scalars, 0-d array
         extra = f", dtype={torch_expr}.{fixed}" if fixed else ""
         if is_cuda_legacy(fact):
             extra += ', device="cuda"'
-        for a in fact.node.args:
-            if a.keyword is not None:
-                extra += f", {ctx.code(a).strip().rstrip(',')}"
+        for kw, value, a in fact.args:
+            if kw is None:
+                continue
+            # the legacy constructors raise for any device but their own; `torch.empty` would not
+            if kw != "device" or is_cuda_legacy(fact) or value.kind not in (STR, DEVICE) or value.device != CPU:
+                return None
+            extra += f", {ctx.code(a).strip().rstrip(',')}"
         new = f"{torch_expr}.empty({args_text}{extra})"
         return ctx.fix("safe", f"Replace with `{torch_expr}.empty(...)`", ctx.replace(fact.node, new))

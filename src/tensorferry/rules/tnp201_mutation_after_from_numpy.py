@@ -53,6 +53,9 @@ Aliasing is tracked within one function (and `self.` attributes set in `__init__
 other functions or modules are not seen. A conversion whose aliasing depends on an unknown dtype
 or device (`.to(device)`, `.float()` of an array of unknown dtype) is treated as a copy, so it is
 never reported.
+A buffer allocated by `empty`, `zeros`, `ones` or `full` (torch or NumPy) and filled through its
+alias before anything reads it (`buf = torch.empty(n); buf.numpy()[:] = data`) is not reported:
+the write-through is the purpose there.
 """,
     )
 

@@ -16,7 +16,8 @@ class MutationAfterNumpy(Rule):
 Flags an in-place write to an array or tensor whose memory is shared through a PyTorch -> NumPy
 conversion (`t.numpy()`, `t.detach().numpy()`, `t.cpu().numpy()` of a CPU tensor,
 `np.asarray(t)`, `t.numpy(force=True)` on CPU) while the other side is still observable: used
-later, returned, stored, or owned by the caller.
+later, returned, stored, owned by the caller, or a parameter kept on `self` (an attribute set in
+`__init__` that requires grad).
 """,
         why="""
 `.numpy()` returns a view of the tensor's memory. Writing into the array changes the tensor,
@@ -44,6 +45,9 @@ view (an in-place update of the tensor via NumPy) changes behaviour; the fix is 
         known_limits="""
 Only conversions proven to alias are tracked: `.cpu().numpy()` of a tensor whose device is
 unknown may be a copy, so it is not reported. Aliasing is tracked within one function.
+A buffer allocated by `empty`, `zeros`, `ones` or `full` (torch or NumPy) and filled through its
+alias before anything reads it (`buf = torch.empty(n); buf.numpy()[:] = data`) is not reported:
+the write-through is the purpose there.
 """,
     )
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tensorferry.facts import ACCEL, MAYBE
+from tensorferry.facts import ACCEL, MAYBE, META
 from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversions
 from tensorferry.rules.base import Rule, RuleDocs
 
@@ -65,6 +65,8 @@ annotated, so helpers called from evaluation loops are not reported.
             call = f"`{call}`" if kind == "method" else call
             msg = (f"{call} raises RuntimeError: `{name}` requires grad ({why}{where}) "
                    f"and grad mode is on here; use `.detach()` first")
+            if t.device in (ACCEL, META):
+                msg += " (off the CPU the device TypeError of TNP302 comes first)"
             accel = t.device in (ACCEL, MAYBE)
             edit = insert_before_numpy(ctx, tnode, ".detach().cpu()" if accel else ".detach()")
             fix = ctx.fix("safe", "Insert `.detach()`" + (" and `.cpu()`" if accel else ""), edit) if edit else None

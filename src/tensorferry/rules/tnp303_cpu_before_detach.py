@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+from tensorferry.facts import TENSOR, UNKNOWN
 from tensorferry.rules.base import Rule, RuleDocs
+
+
+def may_require_grad(recv) -> bool:
+    """False when the receiver is provably not a grad-requiring tensor."""
+    if recv is None or recv.kind not in (TENSOR, UNKNOWN):
+        return False  # an ndarray, a module, a list, an imported name ...
+    return recv.grad != "no"
 
 
 class CpuBeforeDetach(Rule):
@@ -39,7 +47,11 @@ The fix is safe.
             "[torch.Tensor.detach](https://pytorch.org/docs/stable/generated/torch.Tensor.detach.html)",
             "runtime-facts.md section 5",
         ),
-        known_limits="Not reported inside `torch.no_grad()`, `torch.inference_mode()` or the matching decorators.",
+        known_limits="""
+Not reported inside `torch.no_grad()`, `torch.inference_mode()` or the matching decorators
+(nor in functions nested in them), nor when the tensor provably does not require grad (made by a
+factory without `requires_grad=True`, already detached, or of an integer dtype).
+""",
     )
 
     def check(self, analysis, ctx) -> None:
@@ -60,6 +72,8 @@ The fix is safe.
             inner_facts = analysis.facts_for(inner)
             if not inner_facts or any(f.method != attr for f in inner_facts):
                 continue  # e.g. a module-level function named `to`
+            if all(not may_require_grad(f.recv) for f in inner_facts):
+                continue  # no autograd node is recorded for a tensor that does not require grad
             modes = {f.grad for f in analysis.facts_for(fact.node)}
             if modes == {"off"}:
                 continue
@@ -71,7 +85,10 @@ The fix is safe.
             fix = ctx.fix("safe", f"Swap to `.detach(){call}`", ctx.replace(fact.node, new_outer))
             ctx.report(
                 fact.node,
-                f"`{call}.detach()` copies before detaching, recording an autograd node "
-                f"that is thrown away; use `.detach(){call}`",
+                (f"`.cpu().detach()`: on an accelerator tensor that requires grad, `.cpu()` records an "
+                 f"autograd node that `.detach()` throws away; use `.detach().cpu()`" if attr == "cpu" else
+                 f"`.to(...).detach()`: when `.to(...)` copies (another device or dtype) a tensor that "
+                 f"requires grad, it records an autograd node that `.detach()` throws away; "
+                 f"use `.detach().to(...)`"),
                 fix=fix,
             )

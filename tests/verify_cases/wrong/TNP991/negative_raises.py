@@ -1,0 +1,3 @@
+# witness: hazard False
+# note: a negative must run without raising
+raise RuntimeError("boom")

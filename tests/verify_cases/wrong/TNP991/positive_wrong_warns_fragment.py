@@ -1,0 +1,9 @@
+# witness: warns UserWarning: something else entirely
+# fix: none
+# note: the warning's message does not contain the fragment
+import numpy as np
+import torch
+
+buf = bytes(range(4))
+t = torch.from_numpy(np.frombuffer(buf, dtype=np.uint8))  # error: TNP991
+t[0] = 42

@@ -1,0 +1,6 @@
+# fix: none
+import numpy as np
+import torch
+
+buf = bytes(range(4))
+t = torch.from_numpy(np.frombuffer(buf, dtype=np.uint8))  # error: TNP992
