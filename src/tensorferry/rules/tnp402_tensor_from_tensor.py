@@ -61,7 +61,10 @@ offered when the call has keywords.
         ),
         known_limits="""
 The argument must be proven a tensor by the analysis: a factory call, a conversion, a module
-output, an annotated parameter (`t: torch.Tensor`) or arithmetic on those. Tensors that reach the
+output, iteration over or arithmetic on a tensor. A parameter annotated `torch.Tensor` and passed
+straight to `torch.tensor(...)` is not reported: converting it says the author expects data, and in
+the dev corpus such annotations were wrong every time (diffusers passes `config.latents_mean`, a
+list, to a parameter annotated `torch.Tensor`); the safe fix would break those callers. Tensors that reach the
 function from unannotated parameters or containers are not reported. Lists of tensors that do not
 require grad are not reported: a list of 0-d tensors converts without a warning.
 """,
@@ -79,6 +82,8 @@ require grad are not reported: a list of 0-d tensors converts without a warning.
                 continue
             value, arg = pos[0]
             if value.kind == TENSOR and fact.qual == "torch.tensor":
+                if "param" in value.flags:
+                    continue  # only the annotation says so, and the call itself expects data
                 done.add(id(fact.node))
                 self.report_tensor(analysis, ctx, fact, value, arg)
                 continue
