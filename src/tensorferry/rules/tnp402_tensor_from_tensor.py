@@ -108,9 +108,11 @@ require grad are not reported: a list of 0-d tensors converts without a warning.
             where = f"line {ctx.line(value.grad_node)}: " if value.grad_node is not None else ""
             grad = (f"; it requires grad ({where}{value.grad_why or 'proven'}) and the copy is cut "
                     f"from the graph")
+        fix = self.copy_fix(ctx, fact, arg)
+        use = fix.message.removeprefix("Replace with ") if fix is not None else "`.detach().clone()`"
         msg = (f"`{func}({short(ctx, arg.value, 30)})` copies a tensor and warns on every call: "
-               f"{what}{grad}; use `.detach().clone()`")
-        ctx.report(fact.node, msg, fix=self.copy_fix(ctx, fact, arg))
+               f"{what}{grad}; use {use}")
+        ctx.report(fact.node, msg, fix=fix)
 
     def copy_fix(self, ctx, fact, arg):
         import libcst as cst
