@@ -453,6 +453,25 @@ def test_cli_exit_code_follows_the_report(monkeypatch, capsys, tmp_path: Path):
         assert json.loads(printed) == json.loads(out.read_text())
 
 
+def test_a_requested_device_that_is_missing_exits_2(monkeypatch, capsys):
+    """`--device cuda` on a machine without CUDA must not pass as if everything were confirmed."""
+    import tensorferry.verify as verify_pkg
+    from tensorferry.cli import main
+
+    versions = {"tensorferry": "0", "torch": "2", "numpy": "2", "python": "3", "cuda": None}
+    report = Report(versions, ["cpu"], unavailable={"cuda": "torch.cuda.is_available() is False"},
+                    cases=[CaseResult("TNP990", "TNP990/negative_a.py", "cpu", CONFIRMED),
+                           CaseResult("TNP990", "TNP990/negative_a.py", "cuda", SKIPPED, "cuda is not available")],
+                    rules={"TNP990": "toy"})
+    monkeypatch.setattr(verify_pkg, "verify", lambda **kw: report)
+    assert main(["verify", "--device", "cpu,cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "cuda was requested with --device but is not available" in err
+    assert "is_available() is False" in err
+    # Without --device every available device is verified and a missing one is not an error.
+    assert main(["verify"]) == 0
+
+
 def test_reports_render_in_every_format(good_report: Report):
     data = json.loads(render(good_report, "json"))
     assert {"tensorferry", "torch", "numpy", "python", "cuda", "devices", "cases"} <= set(data)

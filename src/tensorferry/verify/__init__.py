@@ -117,7 +117,10 @@ def run_verify(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_ERROR
-    for device, why in report.unavailable.items():
-        if devices is not None and device in devices:
-            print(f"warning: {device} was requested but not verified: {why}", file=sys.stderr)
+    missing = [d for d in report.unavailable if devices is not None and d in devices]
+    for device in missing:
+        print(f"error: {device} was requested with --device but is not available, so none of its "
+              f"cases ran: {report.unavailable[device]}", file=sys.stderr)
+    if missing:
+        return EXIT_ERROR
     return EXIT_FAILED if report.failed else EXIT_OK
