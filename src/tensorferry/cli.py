@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="run every rule's fixtures on real devices")
     verify.add_argument("--device", default=None,
-                        help="comma-separated devices (cpu,cuda); default: every available one; a named device that is missing exits 2")
+                        help="comma-separated devices (cpu,cuda); default: every available one; "
+                             "a named device that is missing exits 2")
     verify.add_argument("--rule", action="append", default=[], metavar="CODE",
                         help="verify only this rule (code or prefix; repeat or comma-separate)")
     verify.add_argument("--format", default="text", choices=["text", "json", "markdown"])
