@@ -50,11 +50,11 @@ def test_fixtures_are_listed_with_witnesses(tmp_path):
     assert ("- [`positive_basic.py`](../../fixtures/TNP303/positive_basic.py): devices: cpu, cuda; "
             "fix: safe ([after the fix](../../fixtures/TNP303/positive_basic.fixed.py)); "
             "fix-check: equivalent") in page
-    assert "  - witness: `hazard y.grad_fn is not None`" in page
-    assert "  - witness: `` raises RuntimeError: can't `x` ``" in page
-    assert "  - note: the simplest case" in page
+    assert "    - witness: `hazard y.grad_fn is not None`" in page
+    assert "    - witness: `` raises RuntimeError: can't `x` ``" in page
+    assert "    - note: the simplest case" in page
     assert "- [`negative_other.py`](../../fixtures/TNP303/negative_other.py): devices: cpu\n" in page
-    assert "  - witness (must not hold): `hazard False`" in page
+    assert "    - witness (must not hold): `hazard False`" in page
     assert page.index("positive_basic.py") < page.index("### Negative") < page.index("negative_other.py")
 
 

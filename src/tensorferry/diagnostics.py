@@ -16,7 +16,9 @@ Applicability = Literal["safe", "unsafe"]
 # Codes that are not rules: problems with the file or with tensorferry itself.
 PARSE_ERROR = "TNP001"
 INTERNAL_ERROR = "TNP002"
-DOCS_BASE_URL = "https://tensorferry.readthedocs.io/en/latest/rules/"
+# The documentation site (site_url in mkdocs.yml); rule pages live under rules/.
+DOCS_URL = "https://tensorferry.readthedocs.io/en/latest/"
+DOCS_BASE_URL = f"{DOCS_URL}rules/"
 
 
 @dataclass(frozen=True, order=True)

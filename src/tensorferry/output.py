@@ -28,7 +28,7 @@ FORMATS = ("full", "concise", "text", "json", "json-lines", "sarif", "github")
 CHECK_FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "text")
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/tensorferry/tensorferry"
+INFORMATION_URI = "https://github.com/tensorferry/tensorferry"  # repo_url in mkdocs.yml
 FULL_DESCRIPTION_LIMIT = 1024  # GitHub code scanning truncates longer fullDescription texts
 
 # Codes that are not rules in the registry but can appear in every output.
