@@ -64,8 +64,36 @@ class RepositoryLinksExtension(Extension):
 _extension: RepositoryLinksExtension | None = None
 
 
+def _nav_pages(items) -> list[str]:
+    pages = []
+    for item in items:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            pages += _nav_pages(value)
+        elif isinstance(value, str):
+            pages.append(value)
+    return pages
+
+
+def _add_rule_pages(config) -> None:
+    """Put every generated rule page (``docs/rules/TNP*.md``) in the nav's ``Rules`` section.
+
+    The pages come from the rule registry (``python -m tensorferry.docs``), so a new rule shows
+    up in the site without an edit to mkdocs.yml.
+    """
+    docs_dir = Path(config.docs_dir)
+    pages = sorted(p.relative_to(docs_dir).as_posix() for p in (docs_dir / "rules").glob("TNP*.md"))
+    for item in config.nav or []:
+        if isinstance(item, dict) and isinstance(item.get("Rules"), list):
+            listed = set(_nav_pages(item["Rules"]))
+            item["Rules"].extend(page for page in pages if page not in listed)
+            return
+    raise ValueError("mkdocs.yml: the nav needs a `Rules:` section (a list); the rule pages go there")
+
+
 def on_config(config):
     global _extension
+    _add_rule_pages(config)
     if not (config.repo_url and config.edit_uri):
         raise ValueError("mkdocs.yml: repo_url and edit_uri locate the files outside docs/")
     docs_dir = Path(config.docs_dir).resolve()

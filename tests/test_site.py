@@ -28,7 +28,8 @@ def config():
     _require("material")
     from mkdocs.config import load_config
 
-    return load_config(config_file=str(CONFIG))
+    loaded = load_config(config_file=str(CONFIG))
+    return loaded.plugins.on_config(loaded)  # the hooks complete the nav (rule pages)
 
 
 def _nav_pages(items) -> list[str]:
