@@ -460,3 +460,32 @@ def test_calls_inside_concatenated_fstrings_are_evaluated():
 def test_tensor_used_as_a_type_is_not_a_tensor(src):
     (v,) = probe_values(src)
     assert v.kind != TENSOR
+
+
+# --- numpy dtypes -------------------------------------------------------------------------------
+
+def test_numpy_default_and_named_dtypes():
+    vals = probe_values("""
+        import numpy as np
+        import torch
+
+        def f(shape, n, dtype):
+            probe(np.zeros(n))
+            probe(np.empty(shape, dtype=None))
+            probe(np.empty(shape, dtype=dtype))
+            probe(np.zeros(n, dtype))
+            probe(np.zeros(n, np.float32))
+            probe(np.full(n, 0.5, "f4"))
+            probe(np.full(n, 0.5, dtype=dtype))
+            probe(np.array([0.5, 1.5], dtype=dtype))
+            probe(np.linspace(0.0, 1.0, 5, dtype=dtype))
+            probe(np.arange(0.0, 1.0, 0.1, dtype))
+            probe(np.random.rand(n).astype(dtype))
+            probe(np.random.rand(n).mean(dtype=np.float32))
+            probe(torch.as_tensor(np.random.rand(n), dtype=dtype))
+    """)
+    assert [v.kind for v in vals] == [NDARRAY] * 12 + [TENSOR]
+    assert [v.dtype for v in vals] == ["float64", "float64", None, None, "float32", "float32",
+                                       None, None, None, None, None, "float32", None]
+    assert vals[0].dtype_node is not None  # numpy's default: the call is remembered
+    assert all(v.dtype_node is None for v in vals[2:])

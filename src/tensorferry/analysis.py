@@ -100,6 +100,14 @@ TORCH_NEW_TENSOR = TORCH_FLOAT_FACTORIES | TORCH_INT_FACTORIES | {"arange", "ten
                                                                   "cat", "concat", "where"}
 NUMPY_FLOAT64_FACTORIES = {"zeros", "ones", "empty", "linspace", "logspace", "eye", "identity",
                            "geomspace"}
+# where a numpy function takes `dtype` positionally: `np.zeros(n, np.float32)`, `np.full(n, v, dt)`
+NUMPY_DTYPE_POSITION = {"zeros": 1, "ones": 1, "empty": 1, "identity": 1, "eye": 3, "linspace": 5,
+                        "logspace": 5, "geomspace": 4, "full": 2, "array": 1, "asarray": 1,
+                        "asanyarray": 1, "ascontiguousarray": 1, "asfortranarray": 1, "zeros_like": 1,
+                        "ones_like": 1, "empty_like": 1, "full_like": 2, "mean": 2, "std": 2, "var": 2,
+                        "sum": 2, "cumsum": 2, "prod": 2, "nanmean": 2, "nanstd": 2, "nanvar": 2,
+                        "nansum": 2, "frombuffer": 1, "fromfile": 1, "loadtxt": 1, "genfromtxt": 1,
+                        "memmap": 1}
 NUMPY_RANDOM_FLOAT = {"rand", "randn", "random", "random_sample", "uniform", "normal", "standard_normal",
                       "sample", "ranf", "beta", "gamma", "exponential"}
 NUMPY_VIEW_FUNCS = {"flip": True, "fliplr": True, "flipud": True, "rot90": True,
@@ -1519,16 +1527,33 @@ class Analyzer:
         if head == "torch":
             return self.conversion_dtype_origin(rest, f, self.call_torch(rest, qual, f, st))
         if head == "numpy":
-            return self.numpy_dtype_origin(f, self.call_numpy(rest, f, st))
+            return self.numpy_dtype_origin(rest, f, self.call_numpy(rest, f, st))
         if head == "builtins":
             return self.call_builtin(rest, f, st)
         return TOP
 
-    def numpy_dtype_origin(self, f: CallFact, v: Value) -> Value:
-        """Remember the call whose numpy default (no `dtype=`) made an array float64."""
-        if v.kind == NDARRAY and v.dtype == "float64" and v.dtype_node is None and "dtype" not in f.keywords():
+    def numpy_dtype_origin(self, rest: str, f: CallFact, v: Value) -> Value:
+        """Remember the call whose numpy default (no `dtype`) made an array float64."""
+        if v.kind == NDARRAY and v.dtype == "float64" and v.dtype_node is None \
+                and not self.numpy_dtype_given(rest, f)[0]:
             return v.with_(dtype_node=f.node)
         return v
+
+    def numpy_dtype_given(self, rest: str, f: CallFact) -> tuple[bool, str | None]:
+        """(given, dtype): whether a numpy call names its dtype, by keyword or by position
+        (`np.zeros(n, np.float32)`), and that dtype when it is recognised. A given dtype that is
+        not recognised (`dtype=dtype`, a parameter) makes the result's dtype unknown; `dtype=None`
+        keeps numpy's default."""
+        kws = f.keywords()
+        arg = kws["dtype"][0] if "dtype" in kws else None
+        if arg is None:
+            index = 3 if rest == "arange" else NUMPY_DTYPE_POSITION.get(rest)
+            pos = f.positional()
+            if index is not None and len(pos) > index and not (rest == "arange" and len(pos) != 4):
+                arg = pos[index][0]
+        if arg is None or arg.kind == NONE:
+            return False, None
+        return True, self.dtype_arg(arg)
 
     def conversion_dtype_origin(self, rest: str, f: CallFact, v: Value) -> Value:
         """`torch.from_numpy(a)` & co without `dtype=`: the tensor's dtype comes from the array."""
@@ -1672,6 +1697,7 @@ class Analyzer:
         if rest in ("as_tensor", "asarray"):
             src = pos[0][0] if pos else TOP
             target_dtype = self.dtype_arg(kws["dtype"][0]) if "dtype" in kws else None
+            named = "dtype" in kws and kws["dtype"][0].kind != NONE  # an unknown named dtype: unknown
             dev = CPU
             dev_node = None
             if "device" in kws:
@@ -1685,10 +1711,10 @@ class Analyzer:
             if src.kind == TENSOR:
                 if "dtype" not in kws and "device" not in kws:
                     return src
-                return src.with_(buf=new_buf(), dtype=target_dtype or src.dtype,
+                return src.with_(buf=new_buf(), dtype=target_dtype if named else src.dtype,
                                  device=dev if "device" in kws else src.device)
             res = Value(kind=TENSOR, device=dev, grad="no",
-                        dtype=target_dtype or (src.dtype if src.kind == NDARRAY else None),
+                        dtype=target_dtype if named else (src.dtype if src.kind == NDARRAY else None),
                         buf=src.buf if shares else new_buf(),
                         flags=src.flags & {"negstride", "readonly"},
                         device_node=dev_node if dev in (ACCEL, MAYBE, META) else None,
@@ -1767,7 +1793,12 @@ class Analyzer:
         name = rest.rsplit(".", 1)[-1]
         pos = f.positional()
         kws = f.keywords()
-        dtype_kw = self.dtype_arg(kws["dtype"][0]) if "dtype" in kws else None
+        given, dtype_kw = self.numpy_dtype_given(rest, f)
+
+        def default(dtype):
+            """numpy's dtype when the call names none, else the named one (None: unknown)"""
+            return dtype_kw if given else dtype
+
         src = pos[0][0] if pos else TOP
         if rest in NUMPY_DTYPES and src.kind != TENSOR:
             return Value(kind="npscalar", dtype=NUMPY_DTYPES[rest])
@@ -1781,7 +1812,7 @@ class Analyzer:
                     copy = False
                 if dtype_kw is not None and dtype_kw != src.dtype:
                     copy = True
-                res = Value(kind=NDARRAY, dtype=src.dtype if not dtype_kw else dtype_kw,
+                res = Value(kind=NDARRAY, dtype=default(src.dtype),
                             buf=new_buf() if copy else src.buf)
                 if not copy:
                     self.share(src, res, f.node, "torch->np", pos[0][1].value)
@@ -1790,17 +1821,20 @@ class Analyzer:
                 return Value(kind="npscalar", dtype=NUMPY_DTYPES[rest])
             if src.kind == NDARRAY:
                 if rest == "array" and not ("copy" in kws and kws["copy"][0].kind in (NONE,)):
-                    return src.with_(buf=new_buf(), dtype=dtype_kw or src.dtype, flags=frozenset())
-                if dtype_kw is None or dtype_kw == src.dtype:
+                    return src.with_(buf=new_buf(), dtype=default(src.dtype), flags=frozenset())
+                if not given or dtype_kw == src.dtype:
                     if rest == "ascontiguousarray":
                         return src.with_(buf=new_buf(), flags=frozenset())
                     return src.with_(flags=src.flags - {"param"})
+                if dtype_kw is None:
+                    # an unknown dtype may or may not copy: the dtype becomes unknown
+                    return src.with_(dtype=None, dtype_node=None, flags=src.flags - {"param"})
                 return src.with_(buf=new_buf(), dtype=dtype_kw, flags=frozenset())
             dtype = dtype_kw
             if src.kind in (INT, FLOAT, BOOL):
-                dtype = dtype or {INT: "int64", FLOAT: "float64", BOOL: "bool"}[src.kind]
+                dtype = default({INT: "int64", FLOAT: "float64", BOOL: "bool"}[src.kind])
                 return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(), flags=frozenset({"zerod"}))
-            if dtype is None and src.kind in (LIST, TUPLE) and src.elem is not None:
+            if not given and src.kind in (LIST, TUPLE) and src.elem is not None:
                 if src.elem.kind == FLOAT:
                     dtype = "float64"
                 elif src.elem.kind == INT:
@@ -1816,28 +1850,28 @@ class Analyzer:
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if maybe0d else frozenset())
         if rest in NUMPY_FLOAT64_FACTORIES:
-            res = Value(kind=NDARRAY, dtype=dtype_kw or "float64", buf=new_buf())
+            res = Value(kind=NDARRAY, dtype=default("float64"), buf=new_buf())
             return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest in ("zeros_like", "ones_like", "empty_like", "full_like", "copy"):
-            res = Value(kind=NDARRAY, dtype=dtype_kw or (src.dtype if src.kind == NDARRAY else None),
+            res = Value(kind=NDARRAY, dtype=default(src.dtype if src.kind == NDARRAY else None),
                         buf=new_buf())
             return self.fresh_fill(res) if rest in FILL_FACTORIES else res
         if rest == "full":
             fill = pos[1][0] if len(pos) > 1 else None
-            dtype = dtype_kw or ("float64" if fill is not None and fill.kind == FLOAT else
-                                 "int64" if fill is not None and fill.kind == INT else None)
+            dtype = default("float64" if fill is not None and fill.kind == FLOAT else
+                            "int64" if fill is not None and fill.kind == INT else None)
             return self.fresh_fill(Value(kind=NDARRAY, dtype=dtype, buf=new_buf()))
         if rest == "arange":
             floaty = any(v.kind == FLOAT for v, _ in pos)
             ints = all(v.kind == INT for v, _ in pos) and pos
-            return Value(kind=NDARRAY, dtype=dtype_kw or ("float64" if floaty else "int64" if ints else None),
+            return Value(kind=NDARRAY, dtype=default("float64" if floaty else "int64" if ints else None),
                          buf=new_buf())
         if rest.startswith("random.") and name in NUMPY_RANDOM_FLOAT:
             return Value(kind=NDARRAY, dtype="float64", buf=new_buf())
         if rest.startswith("random.") and name in ("randint", "integers", "permutation", "choice",
                                                     "binomial", "poisson"):
-            dtype = dtype_kw or ("int64" if name in ("randint", "integers", "binomial", "poisson")
-                                 or (name == "permutation" and src.kind == INT) else None)
+            dtype = default("int64" if name in ("randint", "integers", "binomial", "poisson")
+                            or (name == "permutation" and src.kind == INT) else None)
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf())
         if rest.startswith("random.") and name in NUMPY_RANDOM_INPLACE and pos:
             self.write(pos[0][0], f.node, None)
@@ -1845,7 +1879,7 @@ class Analyzer:
         if rest in ("frombuffer",):
             # read-only when the buffer is immutable: a bytes literal, `bytes(...)`, `x.tobytes()`, ...
             immutable = src.kind == STR or "bytes" in src.flags
-            dtype = dtype_kw or (self.dtype_arg(pos[1][0]) if len(pos) > 1 else "float64")
+            dtype = default("float64")
             return Value(kind=NDARRAY, dtype=dtype, buf=new_buf(),
                          flags=frozenset({"readonly"}) if immutable else frozenset(),
                          origins=(("readonly", f.node),) if immutable else ())
@@ -1887,12 +1921,12 @@ class Analyzer:
                     "sum", "cumsum", "dot", "matmul", "tanh", "sin", "cos", "maximum", "minimum",
                     "where", "dstack", "tile", "repeat", "pad"):
                 dtype = "float64"
-            return Value(kind=NDARRAY, dtype=dtype_kw or dtype, buf=new_buf(),
+            return Value(kind=NDARRAY, dtype=default(dtype), buf=new_buf(),
                          flags=frozenset({"maybe0d"}) if name in NUMPY_REDUCTIONS else frozenset())
         if rest in ("stack", "concatenate", "vstack", "hstack") and pos:
             elem = pos[0][0].elem
             if elem is not None and elem.kind == NDARRAY:
-                return Value(kind=NDARRAY, dtype=dtype_kw or elem.dtype, buf=new_buf())
+                return Value(kind=NDARRAY, dtype=default(elem.dtype), buf=new_buf())
             return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf())
         if rest in ("memmap", "load", "loadtxt", "genfromtxt", "fromfile"):
             flags = frozenset()
@@ -1902,8 +1936,6 @@ class Analyzer:
                 mode = kws.get(key) or (pos[index] if len(pos) > index else None)
                 if mode is not None and mode[0].kind == STR and mode[0].const in ("r", "readonly"):
                     flags = frozenset({"readonly"})
-            if rest == "memmap" and dtype_kw is None and len(pos) > 1:
-                dtype_kw = self.dtype_arg(pos[1][0])
             return Value(kind=NDARRAY, dtype=dtype_kw, buf=new_buf(), flags=flags,
                          origins=(("readonly", f.node),) if flags else ())
         return TOP
@@ -2181,7 +2213,8 @@ class Analyzer:
             copy = self.truthy(kws["copy"][0]) if "copy" in kws else True
             if copy is False and dt is not None and dt == recv.dtype:
                 return recv.with_(flags=recv.flags - {"param"})
-            return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"})
+            return recv.with_(buf=new_buf(), dtype=dt, flags=recv.flags & {"maybe0d"},
+                              dtype_node=recv.dtype_node if dt == recv.dtype else None)
         if m in NDARRAY_VIEW_METHODS:
             flags = recv.flags - {"param"}
             return recv.with_(flags=_reshaped(flags) if m == "reshape" else flags)
@@ -2200,6 +2233,10 @@ class Analyzer:
             return Value(kind=NONE)
         if m == "tolist":
             return Value(kind=LIST)
+        dt = kws["dtype"][0] if "dtype" in kws else (pos[1][0] if len(pos) > 1 else None)
+        if m in ("mean", "std", "var") and dt is not None and dt.kind != NONE:
+            # `a.mean(dtype=np.float32)`, `a.std(axis, dtype)`: the named dtype (unknown if not recognised)
+            return Value(kind=NDARRAY, dtype=self.dtype_arg(dt), buf=new_buf(), flags=frozenset({"maybe0d"}))
         if m in ("mean", "std", "var") and recv.dtype in INT_DTYPES | {"float64"}:
             return Value(kind=NDARRAY, dtype="float64", buf=new_buf(), flags=frozenset({"maybe0d"}))
         if m in ("flatten", "ravel", "squeeze", "clip", "round", "cumsum", "repeat", "dot", "sum",

@@ -81,8 +81,11 @@ changes, so the fix is **unsafe**. No fix is offered when the call already has `
         known_limits="""
 The flow is followed inside one function (and through `self.` attributes set in `__init__`):
 a float64 tensor returned by a helper and used elsewhere is not seen. Arithmetic (`x64 + f32`)
-is not a meeting point; the tensor must reach a module, a torch function or a tensor method
-next to a float32 tensor. `.to(x)` with an unknown `x` may change the dtype and ends the
+and concatenation (`torch.cat([f32, x64])`, which promotes to float64) are not meeting points;
+the tensor must reach a module, a computing torch function or a tensor method next to a float32
+tensor. An array's dtype must be numpy's default or a dtype the analysis recognises: a `dtype`
+argument it cannot resolve (`np.empty(shape, dtype=dtype)` with `dtype` a parameter) makes the
+dtype unknown, and the conversion is not reported. `.to(x)` with an unknown `x` may change the dtype and ends the
 tracking (a name containing `device` is read as a device for modules). A module's parameters
 are assumed float32 unless `.double()` / `.to(torch.float64)` is seen, which also silences the
 whole file. Datasets that do not subclass `torch.utils.data.Dataset` are not recognised.
