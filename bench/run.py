@@ -92,11 +92,19 @@ def make_sample(files: list[Path], src: Path, every: int) -> Path:
     return out
 
 
-def venv(name: str, *packages: str) -> Path:
+def source_digest() -> str:
+    """A digest of what the tensorferry venv is built from, so a changed checkout reinstalls."""
+    h = hashlib.sha256()
+    for p in sorted([ROOT / "pyproject.toml", *(ROOT / "src").rglob("*.py")]):
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def venv(name: str, *packages: str, digest: str = "") -> Path:
     path = BENCH / "venvs" / name
     py = path / "bin" / "python"
     marker = path / ".installed"
-    want = " ".join(packages)
+    want = " ".join(packages) + (f" @{digest}" if digest else "")
     if not marker.exists() or marker.read_text() != want:
         if path.exists():
             shutil.rmtree(path)
@@ -137,7 +145,8 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.py')):
 """
 
 
-def bench_sample(sample: Path, tf: Path, plain: Path, torchfix: Path | None, jobs: int) -> list[Run]:
+def bench_sample(sample: Path, tf: Path, plain: Path, torchfix: Path | None, jobs: int,
+                 base: tuple[str, Path] | None = None) -> list[Run]:
     lines = sum(p.read_bytes().count(b"\n") for p in sample.rglob("*.py"))
     nfiles = sum(1 for _ in sample.rglob("*.py"))
     print(f"{sample.name}: {nfiles} files, {lines} lines")
@@ -158,13 +167,27 @@ def bench_sample(sample: Path, tf: Path, plain: Path, torchfix: Path | None, job
         measure("flake8 + TNP plugin", [str(tf / "bin" / "flake8"), "--exit-zero", "-j", str(jobs), str(sample)]),
         measure("flake8 (plain)", [str(plain / "bin" / "flake8"), "--exit-zero", "-j", str(jobs), str(sample)]),
     ]
+    if base is not None:
+        ref, bv = base
+        runs += [
+            measure(f"tensorferry check (cold, {ref})", [str(bv / "bin" / "tensorferry"), "check", "--no-cache",
+                                                        "--exit-zero", "-q", "-j", str(jobs), str(sample)]),
+            measure(f"flake8 + TNP plugin ({ref})", [str(bv / "bin" / "flake8"), "--exit-zero", "-j", str(jobs),
+                                                     str(sample)]),
+        ]
     if torchfix is not None:
         runs.append(measure("torchfix --select ALL", [str(torchfix / "bin" / "torchfix"), "--select", "ALL",
                                                       str(sample)]))
     for r in runs:
         print(f"  {r.label:<28} cpu {r.cpu:8.2f} s  wall {r.wall:8.2f} s  peak rss {r.rss_mb:7.1f} MB  rc {r.rc}")
     runs.insert(0, Run(f"{nfiles} files, {lines} lines", 0, 0, 0, 0))
+    SIZES[sample.name] = (nfiles, lines)
     return runs
+
+
+SIZES: dict[str, tuple[int, int]] = {}
+SIZES_BY_NAME: dict[str, tuple[int, int]] = {}
+NOTES_MARK = "<!-- end of the generated part: the text below is kept by bench/run.py -->"
 
 
 IMPORT = """
@@ -200,6 +223,14 @@ def ratios(runs: list[Run]) -> list[tuple[str, float | None, str]]:
     out.append(("tensorferry cold / ast.parse floor (target <= 3)", ratio(cold, by.get("ast.parse floor")), "cpu"))
     out.append(("torchfix / tensorferry cold (target >= 20)", ratio(by.get("torchfix --select ALL"), cold), "cpu"))
     out.append(("tensorferry warm / cold (target <= 0.1)", ratio(by.get("tensorferry check (warm)"), cold), "cpu"))
+    for r in runs:
+        if r.label.startswith("tensorferry check (cold, "):
+            ref = r.label[len("tensorferry check (cold, "):-1]
+            out.append((f"baseline {ref}: tensorferry cold / plain flake8", ratio(r, by.get("flake8 (plain)")), "cpu"))
+            out.append((f"baseline {ref}: flake8+TNP / plain flake8",
+                        ratio(by.get(f"flake8 + TNP plugin ({ref})"), by.get("flake8 (plain)")), "cpu"))
+            out.append((f"baseline {ref}: tensorferry cold / ast.parse floor", ratio(r, by.get("ast.parse floor")), "cpu"))
+            out.append((f"baseline {ref}: torchfix / tensorferry cold", ratio(by.get("torchfix --select ALL"), r), "cpu"))
     return out
 
 
@@ -209,24 +240,38 @@ def main() -> int:
     ap.add_argument("--samples", type=int, nargs="*", default=[10, 100])
     ap.add_argument("--full", action="store_true", help="also run on the whole corpus (slow)")
     ap.add_argument("--no-torchfix", action="store_true")
+    ap.add_argument("--baseline", metavar="GIT_REF",
+                    help="also measure tensorferry as of this commit, side by side in the same run")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--write", type=Path, default=ROOT / "docs" / "performance.md")
     args = ap.parse_args()
     src = fetch_corpus(args.pins, args.pins.with_name("dev.sha256"))
     files = corpus_files(src)
     print(f"corpus: {len(files)} files")
-    tf = venv("tensorferry", "-c", str(ROOT / "constraints.txt"), str(ROOT))
+    tf = venv("tensorferry", "-c", str(ROOT / "constraints.txt"), str(ROOT), digest=source_digest())
     plain = venv("flake8-plain", FLAKE8)
     torchfix = None if args.no_torchfix else venv("torchfix", TORCHFIX)
+    base = None
+    if args.baseline:
+        commit = subprocess.run(["git", "rev-parse", "--short", args.baseline], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        tree = BENCH / f"baseline-{commit}"
+        if not tree.exists():
+            tree.mkdir(parents=True)
+            archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        base = (commit, venv(f"tensorferry-{commit}", "-c", str(ROOT / "constraints.txt"), str(tree)))
     cost = import_cost(tf)
     print(f"plugin import: {cost[0] * 1000:.1f} ms CPU, {cost[1] * 1000:.1f} ms wall (best of 7)")
     results: dict[str, list[Run]] = {}
     for every in args.samples:
         # TorchFix is slow: run it on the 1% sample only
         results[f"every {every}th file"] = bench_sample(make_sample(files, src, every), tf, plain,
-                                                        torchfix if every >= 100 else None, args.jobs)
+                                                        torchfix if every >= 100 else None, args.jobs, base)
     if args.full:
-        results["full corpus"] = bench_sample(src, tf, plain, None, args.jobs)
+        results["full corpus"] = bench_sample(src, tf, plain, None, args.jobs, base)
+    SIZES_BY_NAME.update({name: SIZES[runs_sample] for name, runs_sample in zip(
+        results, [f"sample{e}" for e in args.samples] + (["src"] if args.full else []))})
     write_report(args, results, cost)
     return 0
 
@@ -257,7 +302,23 @@ def write_report(args, results: dict[str, list[Run]], cost: tuple[float, float])
         for label, value, _ in ratios(runs[1:]):
             lines.append(f"| {label} | {'n/a' if value is None else f'{value:.2f}'} |")
         lines.append("")
-    args.write.write_text("\n".join(lines) + "\n")
+    if len(results) > 1:
+        # linearity: CPU per 1000 lines and per file for every tool measured on every sample
+        lines += ["## CPU per 1000 lines (linearity)", "",
+                  "| tool | " + " | ".join(results) + " |", "|---|" + "---:|" * len(results)]
+        labels = [r.label for r in next(iter(results.values()))[1:]]
+        for label in labels:
+            cells = []
+            for name, runs in results.items():
+                run = next((r for r in runs[1:] if r.label == label), None)
+                nlines = SIZES_BY_NAME[name][1]
+                cells.append("n/a" if run is None else f"{run.cpu / nlines * 1000 * 1000:.1f} ms")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    old = args.write.read_text() if args.write.exists() else ""
+    notes = old.split(NOTES_MARK, 1)[1].lstrip("\n") if NOTES_MARK in old else ""
+    lines += [NOTES_MARK, "", notes.rstrip("\n")]
+    args.write.write_text("\n".join(lines).rstrip("\n") + "\n")
     print(f"wrote {args.write}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tensorferry.diagnostics import (
@@ -24,18 +24,63 @@ FILE_NOQA_RE = re.compile(
 _CODE_SPLIT = re.compile(r"[,\s]+")
 
 
-def triggers_for(rules: Sequence[type[Rule]]) -> tuple[str, ...]:
-    out: list[str] = []
-    for r in rules:
-        for t in r.triggers:
-            if t not in out:
-                out.append(t)
-    return tuple(out)
+# Between a `.` and the attribute name Python allows whitespace, backslash continuations and,
+# inside brackets, comments: `t . numpy()`, `(t.\n  # c\n numpy())`.
+# (A comment ends at its newline, so each gap matches one way: no backtracking blow-up.)
+_GAP = r"(?:[ \t\f\r\n\\]|#[^\n]*\n)*"
+
+
+def _token_test(token: str) -> Callable[[str], bool]:
+    """``".name"``: an attribute access ``.name`` (any gap after the dot, a whole name);
+    anything else: a plain substring."""
+    if len(token) > 1 and token[0] == "." and token[1:].isidentifier():
+        search = re.compile(r"\." + _GAP + re.escape(token[1:]) + r"(?![\w])").search
+        return lambda text: search(text) is not None
+    return lambda text: token in text
+
+
+def compile_triggers(triggers) -> Callable[[str], bool]:
+    """A rule's ``triggers`` as one test on the source text.
+
+    ``triggers`` is a tuple of alternatives (any may hold); an alternative is a token or a tuple of
+    clauses (all must hold); a clause is a token or a tuple of tokens (any may hold). An empty
+    ``triggers`` never holds.
+    """
+    tests: dict[str, Callable[[str], bool]] = {}
+
+    def clause(c):
+        if isinstance(c, str):
+            return (tests.setdefault(c, _token_test(c)),)
+        return tuple(tests.setdefault(t, _token_test(t)) for t in c)
+
+    alts = []
+    for alt in triggers:
+        alts.append((clause(alt),) if isinstance(alt, str) else tuple(clause(c) for c in alt))
+
+    def test(text: str) -> bool:
+        return any(all(any(t(text) for t in cl) for cl in alt) for alt in alts)
+
+    return test
+
+
+_COMPILED: dict[type, Callable[[str], bool]] = {}
+
+
+def rule_test(rule: type[Rule]) -> Callable[[str], bool]:
+    test = _COMPILED.get(rule)
+    if test is None:
+        test = _COMPILED[rule] = compile_triggers(rule.triggers)
+    return test
+
+
+def triggered(source: str, rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
+    """The rules whose triggers hold in ``source``: the only ones that can report there."""
+    return tuple(r for r in rules if rule_test(r)(source))
 
 
 def prefilter(source: str, rules: Sequence[type[Rule]]) -> bool:
     """Cheap text test: can any of these rules fire in this source?"""
-    return any(t in source for t in triggers_for(rules))
+    return any(rule_test(r)(source) for r in rules)
 
 
 def parse_error(filename: str, message: str, row: int = 1, column: int = 1) -> Diagnostic:
@@ -93,10 +138,15 @@ class LintResult:
 
 def lint_source(source: str, filename: str = "<stdin>",
                 rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True,
-                show_traceback: bool = False) -> LintResult:
+                show_traceback: bool = False, prefilter: bool = True) -> LintResult:
+    """Lint one source text. With ``prefilter`` (the default) only the rules whose text triggers
+    hold run, and a file where none holds is not parsed; ``prefilter=False`` runs every rule on
+    every file (the reference the prefilter is tested against: both give the same findings)."""
     rules = all_rules() if rules is None else tuple(rules)
     result = LintResult()
-    if not rules or not prefilter(source, rules):
+    if prefilter:
+        rules = triggered(source, rules)
+    if not rules:
         return result
     module, err = parse(source, filename)
     if err is not None:

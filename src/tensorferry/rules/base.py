@@ -41,8 +41,14 @@ class Rule:
     fix_availability: ClassVar[FixAvailability] = "never"
     # Default applicability of the fix when one is offered ("safe" or "unsafe").
     fix_applicability: ClassVar[str | None] = None
-    # Cheap text tokens: a file that contains none of them cannot trigger the rule.
-    triggers: ClassVar[tuple[str, ...]] = ()
+    # A necessary condition on the source text for any finding of the rule (the prefilter skips
+    # the rule, and the parse when no rule is left, where it does not hold). A tuple of
+    # alternatives, any of which may hold; an alternative is a token or a tuple of clauses that
+    # must all hold; a clause is a token or a tuple of tokens, any of which may appear. A token
+    # is a substring, except ".name": an attribute access `.name` with any whitespace, line
+    # continuation or comment after the dot. It must cover every alias the analysis resolves
+    # (see rules/_triggers.py); tests/test_prefilter.py checks it against prefilter=False.
+    triggers: ClassVar[tuple] = ()
 
     def check(self, analysis: "Analysis", ctx: "Context") -> None:  # pragma: no cover
         raise NotImplementedError

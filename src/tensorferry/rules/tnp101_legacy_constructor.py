@@ -9,6 +9,7 @@ from tensorferry.rules._common import (
     provably_data,
     size_reading,
 )
+from tensorferry.rules._triggers import TORCH, LEGACY
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -18,7 +19,8 @@ class LegacyConstructor(Rule):
     summary = "`torch.Tensor(data)` and typed legacy constructors force the dtype and alias only some arrays"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("Tensor(", "Tensor as ")
+    # a call that resolves to torch.Tensor / torch.*Tensor / torch.cuda.*Tensor
+    triggers = ((TORCH, LEGACY),)
     docs = RuleDocs(
         what="""
 Flags data conversions through the legacy constructors `torch.Tensor(x)`,

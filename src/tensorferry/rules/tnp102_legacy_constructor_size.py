@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import CPU, DEVICE, INT, SIZE, STR
 from tensorferry.rules._common import forced_dtype, is_cuda_legacy, is_numpy_int, legacy_name
+from tensorferry.rules._triggers import TORCH, LEGACY
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -11,7 +12,8 @@ class LegacyConstructorSize(Rule):
     summary = "`torch.Tensor(n)` allocates uninitialised memory of size n instead of holding the value n"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("Tensor(", "Tensor as ")
+    # a call that resolves to torch.Tensor / torch.*Tensor / torch.cuda.*Tensor
+    triggers = ((TORCH, LEGACY),)
     docs = RuleDocs(
         what="""
 Flags legacy constructors called with sizes: `torch.Tensor(n)`, `torch.Tensor(2, 3)`,

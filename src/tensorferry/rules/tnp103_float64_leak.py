@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from tensorferry.facts import NDARRAY, NNMODULE, REF, TENSOR, TUPLE
+from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERSIONS = ("from_numpy", "as_tensor", "asarray", "tensor")
@@ -22,7 +23,8 @@ class Float64Leak(Rule):
     summary = "a float64 array converted without a dtype meets float32 weights or tensors"
     fix_availability = "sometimes"
     fix_applicability = "unsafe"
-    triggers = ("from_numpy", "as_tensor", "asarray", "tensor(", "tensor as")
+    # torch.from_numpy / as_tensor / asarray / tensor of a float64 ndarray
+    triggers = ((TORCH, NUMPY, TORCH_CONVERSIONS),)
     docs = RuleDocs(
         what="""
 Flags `torch.from_numpy(a)`, `torch.as_tensor(a)`, `torch.tensor(a)` and `torch.asarray(a)`

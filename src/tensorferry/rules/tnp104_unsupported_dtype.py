@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import NDARRAY, NUMPY_UNSUPPORTED, TENSOR, TORCH_NO_NUMPY
 from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversions
+from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERSIONS = ("from_numpy", "as_tensor", "asarray", "tensor")
@@ -27,12 +28,15 @@ class UnsupportedDtype(Rule):
     summary = "`.numpy()` of bfloat16/float8/complex32/quantized tensors and `from_numpy` of object, string, datetime, longdouble or big-endian arrays raise"
     fix_availability = "sometimes"
     fix_applicability = "safe"
+    # `.numpy()` / np.asarray(t) of a tensor whose dtype numpy lacks (named in the file) or a torch
+    # conversion of an ndarray whose dtype torch lacks (named in the file)
     triggers = (
-        "bfloat16", "BFloat16", "float8", "complex32", "chalf", "qint", "quint",
-        "object", "str", "bytes", "datetime64", "timedelta64", "longdouble", "float128",
-        "clongdouble", "complex256", "ulonglong", "void", "M8", "m8", "f16",
-        "'>", '">', "'O", '"O', "|O", "'U", '"U', "<U", "|U", ">U", "=U", "'S", '"S', "<S", "|S",
-        ">S", "=S", "'M[", '"M[', "'m[", '"m[', "g'", 'g"',
+        (NUMPY, ("bfloat16", "BFloat16", "float8", "complex32", "chalf", "qint", "quint")),
+        (TORCH, NUMPY, TORCH_CONVERSIONS, (
+            "object", "str", "bytes", "datetime64", "timedelta64", "longdouble", "float128",
+            "clongdouble", "complex256", "ulonglong", "void", "M8", "m8", "f16",
+            "'>", '">', "'O", '"O', "|O", "'U", '"U', "<U", "|U", ">U", "=U", "'S", '"S', "<S", "|S",
+            ">S", "=S", "'M[", '"M[', "'m[", '"m[', "g'", 'g"')),
     )
     docs = RuleDocs(
         what="""

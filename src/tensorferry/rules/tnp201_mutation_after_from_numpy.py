@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from tensorferry.rules._mutation import check_mutations
+from tensorferry.rules._triggers import TORCH, LEGACY
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -10,7 +11,8 @@ class MutationAfterFromNumpy(Rule):
     summary = "an in-place write reaches both sides of memory shared by a numpy->torch conversion"
     fix_availability = "always"
     fix_applicability = "unsafe"
-    triggers = ("from_numpy", "as_tensor", "asarray", "Tensor(")
+    # memory shared by torch.from_numpy / as_tensor / asarray or a legacy constructor
+    triggers = ((TORCH, ("from_numpy", "as_tensor", "asarray", LEGACY)),)
     docs = RuleDocs(
         what="""
 Flags an in-place write to an array or tensor whose memory is shared through a NumPy -> PyTorch

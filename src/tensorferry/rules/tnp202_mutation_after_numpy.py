@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from tensorferry.rules._mutation import check_mutations
+from tensorferry.rules._triggers import NUMPY
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -10,7 +11,8 @@ class MutationAfterNumpy(Rule):
     summary = "an in-place write reaches both sides of memory shared by a torch->numpy conversion"
     fix_availability = "always"
     fix_applicability = "unsafe"
-    triggers = (".numpy(", "asarray(")
+    # memory shared by `.numpy()` or np.asarray(t) (a numpy name)
+    triggers = (NUMPY,)
     docs = RuleDocs(
         what="""
 Flags an in-place write to an array or tensor whose memory is shared through a PyTorch -> NumPy

@@ -3,6 +3,7 @@ from __future__ import annotations
 from tensorferry.facts import NDARRAY, UNKNOWN
 from tensorferry.rules._common import describe
 from tensorferry.rules._conversions import call_text, numpy_to_torch, origin
+from tensorferry.rules._triggers import TORCH, TORCH_CONVERSIONS, LEGACY
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -12,8 +13,8 @@ class NegativeStride(Rule):
     summary = "Converting a flipped numpy view (`a[::-1]`, `np.flip`) to a tensor raises ValueError"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("from_numpy", "as_tensor", "asarray", "tensor(", "tensor as ", "Tensor(", "Tensor as ",
-                "Dataset")
+    # a torch conversion or legacy constructor of an array, or a torch Dataset's __getitem__
+    triggers = ((TORCH, TORCH_CONVERSIONS + (LEGACY, "Dataset")),)
     docs = RuleDocs(
         what="""
 Flags numpy arrays with a negative stride that reach a numpy -> torch conversion:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import ACCEL, MAYBE, META
 from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversions
+from tensorferry.rules._triggers import NUMPY, GRAD
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -11,7 +12,8 @@ class NumpyOnGrad(Rule):
     summary = "`.numpy()` / `np.asarray(t)` on a tensor that requires grad raises RuntimeError"
     fix_availability = "always"
     fix_applicability = "safe"
-    triggers = (".numpy(", "asarray(", "np.array(", "numpy.array(", ".float32(", ".float64(")
+    # `.numpy()` / a numpy function of a tensor that requires grad
+    triggers = ((NUMPY, GRAD),)
     docs = RuleDocs(
         what="""
 Flags `t.numpy()`, `np.asarray(t)`, `np.array(t)` and `np.float32(t)` where `t` provably requires

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import ACCEL, MAYBE, META
 from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversions
+from tensorferry.rules._triggers import NUMPY
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -11,7 +12,8 @@ class NumpyOnAccelerator(Rule):
     summary = "`.numpy()` / `np.asarray(t)` on a tensor that is or may be off the CPU raises TypeError"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = (".numpy(", "asarray(", "np.array(", "numpy.array(")
+    # `.numpy()` / a numpy function of a tensor (the text `numpy` in both)
+    triggers = (NUMPY,)
     docs = RuleDocs(
         what="""
 Flags `t.numpy()`, `np.asarray(t)` and `np.array(t)` where `t` is on an accelerator (`.cuda()`,

@@ -17,7 +17,8 @@ class CpuBeforeDetach(Rule):
     summary = "`.cpu().detach()` records an autograd copy node that `.detach().cpu()` avoids"
     fix_availability = "always"
     fix_applicability = "safe"
-    triggers = (".detach(",)
+    # `.cpu().detach()` / `.to(...).detach()`
+    triggers = ((".detach", (".cpu", ".to")),)
     docs = RuleDocs(
         what="""
 Flags `.cpu().detach()` and `.to(...).detach()`: a device or dtype copy followed by

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import TENSOR
 from tensorferry.rules._common import describe
+from tensorferry.rules._triggers import GRAD
 from tensorferry.rules.base import Rule, RuleDocs
 
 # methods that keep the graph of their receiver (a `.cpu()` result stays "the same" value through them)
@@ -31,7 +32,8 @@ class GraphRetention(Rule):
     summary = "a `.cpu()` / `.to(...)` result of a grad tensor, or a `+=` total of losses, is kept with its autograd graph"
     fix_availability = "always"
     fix_applicability = "unsafe"
-    triggers = (".cpu(", ".to(", "+=", "-=")
+    # `.cpu()` / `.to()` of a tensor that requires grad, or `+=` / `-=` of one
+    triggers = (((".cpu", ".to", "+=", "-="), GRAD),)
     docs = RuleDocs(
         what="""
 Flags two ways of keeping an autograd graph alive beyond the statement that built it, while grad

@@ -3,6 +3,7 @@ from __future__ import annotations
 from tensorferry.facts import TENSOR
 from tensorferry.rules._common import describe
 from tensorferry.rules._numpy_calls import numpy_conversions
+from tensorferry.rules._triggers import TORCH, NUMPY
 from tensorferry.rules.base import Rule, RuleDocs
 
 # methods between `.data` and `.numpy()` that keep reading the same tensor's values
@@ -29,7 +30,8 @@ class DataAttribute(Rule):
     summary = "`.data` reads and writes tensors behind autograd's back; use `.detach()` or `torch.no_grad()`"
     fix_availability = "sometimes"
     fix_applicability = "unsafe"
-    triggers = (".data",)
+    # `.data` of a proven tensor (from torch, or proven by `.numpy()` on it)
+    triggers = ((".data", (TORCH, NUMPY)),)
     docs = RuleDocs(
         what="""
 Flags `.data` on tensors that are proven to be tensors (parameters, module weights such as

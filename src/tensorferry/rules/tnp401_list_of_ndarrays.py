@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import LIST, NDARRAY, TUPLE
 from tensorferry.rules._evidence import evidence, short
+from tensorferry.rules._triggers import TORCH, NUMPY
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERTERS = {"torch.tensor": "tensor", "torch.as_tensor": "as_tensor", "torch.asarray": "asarray"}
@@ -20,7 +21,8 @@ class ListOfNdarrays(Rule):
     summary = "`torch.tensor([a, b, ...])` of ndarrays converts element by element: slow, with a warning"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("tensor(", "asarray(", "tensor as ", "asarray as ")
+    # torch.tensor / as_tensor / asarray of a list of ndarrays
+    triggers = ((TORCH, NUMPY, ("tensor", "as_tensor", "asarray")),)
     docs = RuleDocs(
         what="""
 Flags `torch.tensor(L)`, `torch.as_tensor(L)` and `torch.asarray(L)` where `L` is a list or tuple

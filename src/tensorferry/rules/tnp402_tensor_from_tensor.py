@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import LIST, TENSOR, TUPLE
 from tensorferry.rules._evidence import evidence, short
+from tensorferry.rules._triggers import TORCH
 from tensorferry.rules.base import Rule, RuleDocs
 
 COPY_KEYWORDS = {"dtype", "device", "requires_grad"}
@@ -13,7 +14,8 @@ class TensorFromTensor(Rule):
     summary = "`torch.tensor(t)` of a tensor warns and copies; of a list of grad tensors it cuts the graph"
     fix_availability = "sometimes"
     fix_applicability = "safe"
-    triggers = ("tensor(", "tensor as ")
+    # torch.tensor / as_tensor of tensors
+    triggers = ((TORCH, ("tensor", "as_tensor")),)
     docs = RuleDocs(
         what="""
 Flags `torch.tensor(t)` where `t` is a proven tensor, and `torch.tensor([a, b, ...])` /

@@ -3,6 +3,7 @@ from __future__ import annotations
 from tensorferry.facts import INT, TENSOR
 from tensorferry.rules._evidence import evidence, short
 from tensorferry.rules._numpy_calls import numpy_conversions
+from tensorferry.rules._triggers import NUMPY
 from tensorferry.rules.base import Rule, RuleDocs
 
 # calls between the tensor and `.numpy()` that `.item()` makes unnecessary
@@ -15,7 +16,8 @@ class NumpyScalarExtraction(Rule):
     summary = "Reading one number through `.numpy()` gives numpy scalars, or raises; use `.item()`"
     fix_availability = "always"
     fix_applicability = "unsafe"
-    triggers = (".numpy(", "asarray(", "np.array(", "numpy.array(")
+    # `.numpy()` / np.asarray(t) of a tensor
+    triggers = (NUMPY,)
     docs = RuleDocs(
         what="""
 Flags reading a single number out of a tensor through numpy:

@@ -1,0 +1,119 @@
+"""The text prefilter never changes a result.
+
+``lint_source(..., prefilter=False)`` runs every rule on every parsed file; the default skips the
+rules whose triggers do not hold and does not parse a file where none holds. Both must report
+the same findings on every fixture, example, test file and the alias snippets in
+``tests/data/prefilter``, and on a sample of the benchmark corpus when it is on disk
+(``bench/prefilter.py --compare`` runs the whole corpus).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tensorferry.engine import compile_triggers, lint_source, prefilter, triggered
+from tensorferry.files import DecodeError, read_source
+from tensorferry.rules import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS = ROOT / "tests" / "data" / "prefilter"
+CORPUS = ROOT / ".cache" / "corpus" / "src"
+
+
+def _files() -> list[Path]:
+    out: list[Path] = []
+    for folder in ("fixtures", "examples", "tests"):
+        out += sorted((ROOT / folder).rglob("*.py"))
+    return out
+
+
+def _key(diags):
+    return [(d.code, d.location, d.end_location, d.message, d.fix) for d in diags]
+
+
+def _same(path: Path) -> list:
+    try:
+        text = read_source(str(path)).text
+    except DecodeError:
+        return []
+    without = lint_source(text, str(path), prefilter=False)
+    with_ = lint_source(text, str(path))
+    assert _key(with_.diagnostics) == _key(without.diagnostics), path
+    assert with_.error == without.error, path
+    return without.diagnostics
+
+
+FILES = _files()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
+def test_same_findings_with_and_without_prefilter(path):
+    _same(path)
+
+
+def test_fixture_findings_are_many():
+    # the comparison above is only worth something if the files do produce findings
+    codes = {d.code for p in FILES if "fixtures" in p.parts for d in _same(p)}
+    assert {r.code for r in all_rules()} <= codes
+
+
+@pytest.mark.parametrize("path", sorted(SNIPPETS.glob("*.py")), ids=lambda p: p.name)
+def test_alias_snippets_report_and_agree(path):
+    assert _same(path), f"{path.name}: a snippet must produce at least one finding"
+
+
+def test_every_rule_is_reached_through_an_alias_snippet():
+    codes = {d.code for p in SNIPPETS.glob("*.py") for d in _same(p)}
+    expected = {r.code for r in all_rules()} - {"TNP103", "TNP202", "TNP204", "TNP401"}
+    assert expected <= codes, sorted(expected - codes)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="benchmark corpus not downloaded (bench/run.py)")
+def test_corpus_sample():
+    files = sorted(p for p in CORPUS.rglob("*.py") if p.is_file())[::97]
+    for path in files:
+        _same(path)
+
+
+def test_file_without_triggers_is_not_parsed():
+    assert not lint_source("import os\nprint(os.getcwd())\n").parsed
+    assert not prefilter("import torch\nx: torch.Size = torch.Size([2])\n", all_rules())
+
+
+def test_rules_run_only_when_their_triggers_hold():
+    src = "def f(t):\n    return t.cpu().detach()\n"
+    assert [r.code for r in triggered(src, all_rules())] == ["TNP303"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("x.numpy()", True),
+    ("x . numpy ()", True),
+    ("(x.\n  numpy())", True),
+    ("(x.  # a comment\n  numpy())", True),
+    ("x.\\\n    numpy()", True),
+    ("x.numpyish()", False),
+    ("import numpy", False),
+    ("." + "#" * 60 + "x", False),
+])
+def test_attribute_token_allows_any_gap(text, expected):
+    assert compile_triggers((".numpy",))(text) is expected
+
+
+def test_trigger_forms():
+    test = compile_triggers(("a", ("b", ("c", "d"))))
+    assert test("a")
+    assert test("b d") and test("bc")
+    assert not test("b") and not test("c d")
+    assert not compile_triggers(())("anything")
+
+
+def test_rule_triggers_are_documented_tokens():
+    for rule in all_rules():
+        assert rule.triggers, rule.code
+        for alt in rule.triggers:
+            clauses = (alt,) if isinstance(alt, str) else alt
+            for clause in clauses:
+                tokens = (clause,) if isinstance(clause, str) else clause
+                assert tokens and all(isinstance(t, str) and t for t in tokens), rule.code
