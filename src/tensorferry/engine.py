@@ -110,9 +110,12 @@ def _cpython_error(source: str) -> tuple[str, int, int] | None:
     Runs at the caller's recursion limit, so its depth limits are the interpreter's own.
     """
     import ast
+    import warnings
 
     try:
-        compile(source, "<tensorferry>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():  # SyntaxWarnings are the interpreter's to show, not ours
+            warnings.simplefilter("ignore")
+            compile(source, "<tensorferry>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:  # IndentationError, TabError included
         col = exc.offset or 1
         return exc.msg or "syntax error", exc.lineno or 1, max(col, 1)
