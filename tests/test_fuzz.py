@@ -65,3 +65,14 @@ def test_mutated_real_files(seed):
     text = path.read_text(encoding="utf-8")
     for _ in range(3):
         assert_properties(mutate(rng, text, edits=rng.randint(1, 4)), path.name)
+
+
+@pytest.mark.parametrize("source", [
+    # found by bench/fuzz.py: the unsafe `.copy()` / `.clone()` fix kept applying, because the
+    # copied conversion still counted as sharing memory with a later conversion's alias
+    "import torch\nt = torch.zeros(3)\na = t.numpy()\nt[0] = 99\nb = t.numpy()\nprint(a, b)\n",
+    "import numpy as np\nimport torch\na = np.zeros(3)\nx = torch.from_numpy(a).requires_grad_()\n"
+    "a[0] = 1\ny = torch.from_numpy(a)\nprint(x, y)\n",
+])
+def test_copy_fixes_settle(source):
+    assert_properties(source)
