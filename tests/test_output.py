@@ -201,7 +201,7 @@ def test_concise_is_one_line_each(repo, capsys):
     assert out.splitlines() == [
         "pkg/bad.py:4:5: TNP101 [*] " + out.splitlines()[0].split("[*] ", 1)[1],
         "pkg/bad.py:5:5: TNP303 [*] " + out.splitlines()[1].split("[*] ", 1)[1],
-        "pkg/broken.py:2:1: TNP001 cannot parse: Syntax Error @ 2:1.",
+        "pkg/broken.py:2:17: TNP001 cannot parse: '(' was never closed",
     ]
 
 

@@ -824,6 +824,16 @@ class Analyzer:
             # a view of a parameter (`x.detach()`, `x[0]`) is still the caller's memory
             self.a.param_side[src.buf] = NDARRAY if direction == "np->torch" else TENSOR
 
+    def drop_copied_share(self, recv_node) -> None:
+        """`conversion(x).copy()` / `.clone()`: the conversion's result is copied at once and
+        never reachable, so the conversion shares no memory that anything can observe."""
+        if not isinstance(recv_node, cst.Call):
+            return
+        for i in range(len(self.a.shares) - 1, -1, -1):
+            if self.a.shares[i].node is recv_node:
+                del self.a.shares[i]
+                return
+
     def fresh_fill(self, v: Value) -> Value:
         """Record `v` as a buffer just allocated by `empty/zeros/ones/full` (to be filled)."""
         if v.buf is not None:
@@ -2113,6 +2123,8 @@ class Analyzer:
             return recv.with_(flags=recv.flags - {"param", "via_data"} - SHAPE_FLAGS,
                               grad="no" if st.grad == OFF and recv.grad == "yes" and False else recv.grad)
         if m in ("clone", "contiguous"):
+            if m == "clone":
+                self.drop_copied_share(f.recv_node)
             return derived().with_(flags=recv.flags & SHAPE_FLAGS)
         if m.endswith("_") and not m.endswith("__") and m not in NOT_WRITE_UNDERSCORE:
             self.write(recv, f.node, self.target_name(f.recv_node) if f.recv_node is not None else None)
@@ -2207,6 +2219,7 @@ class Analyzer:
 
     def ndarray_method(self, m, recv: Value, f: CallFact, st: State, pos, kws) -> Value:
         if m == "copy":
+            self.drop_copied_share(f.recv_node)
             return recv.with_(buf=new_buf(), flags=recv.flags & {"maybe0d"})
         if m == "astype":
             dt = self.dtype_arg(pos[0][0]) if pos else (self.dtype_arg(kws["dtype"][0]) if "dtype" in kws else None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -87,19 +89,119 @@ def parse_error(filename: str, message: str, row: int = 1, column: int = 1) -> D
     return file_diagnostic(PARSE_ERROR, "parse-error", message, filename, row, column)
 
 
-def parse(source: str, filename: str):
-    """Parse with libcst; returns (module, None) or (None, parse-error diagnostic)."""
+# Nesting limits. libcst's native parser recurses on the C stack, and a deep enough input
+# (a few thousand nested brackets or unary operators) overflows it and kills the process; the
+# analysis and the rules recurse in Python; and libcst's time grows faster than linearly with
+# nesting (minutes for 30000 brackets). So a source is first given to CPython's own parser (about
+# a tenth of libcst's cost), which refuses code nested deeper than the interpreter can run (more
+# than 200 brackets, about 3000 nested operators) with an error instead of a crash; and parsing,
+# analysis and rules run in a thread with a large stack and a raised recursion limit
+# (`call_deep`), deep enough for anything CPython accepts.
+# The analysis recurses ~40 frames per level of a nested expression; CPython accepts ~3000 levels.
+DEEP_STACK_BYTES = 1024 * 1024 * 1024  # reserved address space; only the pages used are memory
+DEEP_RECURSION_LIMIT = 200_000
+_DEPTH_ERRORS = ("too many nested parentheses", "too many levels of indentation")
+
+_deep_lock = threading.Lock()
+_deep_state = threading.local()
+
+
+def call_deep(fn, *args, **kwargs):
+    """Call ``fn`` in a thread with a DEEP_STACK_BYTES stack and DEEP_RECURSION_LIMIT.
+
+    Re-entrant (a call from inside runs directly) and serialised (the recursion limit is
+    interpreter-wide). Exceptions propagate to the caller.
+    """
+    if getattr(_deep_state, "active", False):
+        return fn(*args, **kwargs)
+    box: dict = {}
+
+    def target() -> None:
+        _deep_state.active = True
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    with _deep_lock:
+        old_limit = sys.getrecursionlimit()
+        try:
+            old_size = threading.stack_size(DEEP_STACK_BYTES)
+        except (ValueError, RuntimeError):  # platform without settable stacks
+            return fn(*args, **kwargs)
+        sys.setrecursionlimit(max(old_limit, DEEP_RECURSION_LIMIT))
+        try:
+            thread = threading.Thread(target=target, name="tensorferry-deep", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # no thread with such a stack (address-space limit)
+                thread = None
+            finally:
+                threading.stack_size(old_size)
+            if thread is not None:
+                thread.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+    if thread is None:
+        return fn(*args, **kwargs)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _cpython_error(source: str) -> tuple[str, int, int] | None:
+    """CPython's verdict on ``source``: None when it parses, else (message, row, column).
+
+    Runs at the caller's recursion limit, so its depth limits are the interpreter's own.
+    """
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # SyntaxWarnings are the interpreter's to show, not ours
+            warnings.simplefilter("ignore")
+            compile(source, "<tensorferry>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:  # IndentationError, TabError included
+        col = exc.offset or 1
+        return exc.msg or "syntax error", exc.lineno or 1, max(col, 1)
+    except (RecursionError, MemoryError):
+        return "nesting too deep (more than the Python parser accepts)", 1, 1
+    except (ValueError, OverflowError) as exc:  # e.g. NUL bytes in the source
+        return str(exc) or "invalid source", 1, 1
+    return None
+
+
+def parse(source: str, filename: str, *, gate: bool = True):
+    """Parse with libcst; returns (module, None) or (None, parse-error diagnostic).
+
+    ``gate=False`` skips CPython's depth check, for a caller that has already parsed the source
+    with CPython (the flake8 plugin gets flake8's tree).
+    """
+    if gate:
+        verdict = _cpython_error(source)
+        if verdict is not None and (verdict[0].startswith("nesting too deep")
+                                    or verdict[0] in _DEPTH_ERRORS):
+            msg, row, col = verdict
+            return None, parse_error(filename, f"cannot parse: {msg}", row, col)
+    return call_deep(_parse_libcst, source, filename)
+
+
+def _parse_libcst(source: str, filename: str):
     import libcst as cst
 
     try:
         return cst.parse_module(source), None
     except cst.ParserSyntaxError as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-        return None, parse_error(filename, f"cannot parse: {msg}", exc.raw_line, exc.raw_column + 1)
+        fallback = (exc.message.strip() or "syntax error", exc.raw_line, exc.raw_column + 1)
     except RecursionError:
-        return None, parse_error(filename, "cannot parse: nesting too deep")
+        fallback = ("nesting too deep", 1, 1)
     except Exception as exc:  # libcst raises plain exceptions on some inputs
-        return None, parse_error(filename, f"cannot parse: {type(exc).__name__}: {exc}")
+        fallback = (f"{type(exc).__name__}: {exc}", 1, 1)
+    # CPython's parser names the problem and its position better than libcst's ("Syntax
+    # Error @ 1:1" for a tokenizer error). If CPython accepts the code (newer syntax than
+    # this interpreter's is parsed by libcst), libcst's own message is the one to report.
+    msg, row, col = _cpython_error(source) or fallback
+    return None, parse_error(filename, f"cannot parse: {msg}", row, col)
 
 
 def noqa_filter(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -136,24 +238,49 @@ class LintResult:
     error: bool = False  # the file could not be checked (parse error or internal error)
 
 
+class _TooDeep(Exception):
+    """The analysis or a rule ran out of recursion on this file."""
+
+
 def lint_source(source: str, filename: str = "<stdin>",
                 rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True,
-                show_traceback: bool = False, prefilter: bool = True) -> LintResult:
+                show_traceback: bool = False, prefilter: bool = True,
+                gate: bool = True) -> LintResult:
     """Lint one source text. With ``prefilter`` (the default) only the rules whose text triggers
     hold run, and a file where none holds is not parsed; ``prefilter=False`` runs every rule on
-    every file (the reference the prefilter is tested against: both give the same findings)."""
+    every file (the reference the prefilter is tested against: both give the same findings).
+    ``gate`` checks the nesting depth with CPython's parser before libcst parses (see ``parse``)."""
     rules = all_rules() if rules is None else tuple(rules)
     result = LintResult()
     if prefilter:
         rules = triggered(source, rules)
     if not rules:
         return result
-    module, err = parse(source, filename)
+    module, err = parse(source, filename, gate=gate)
     if err is not None:
         result.diagnostics.append(err)
         result.error = True
         return result
     result.parsed = True
+    try:
+        diags = call_deep(_run_rules, module, filename, rules, result)
+    except _TooDeep:
+        result.diagnostics = [parse_error(
+            filename, "cannot analyse: nesting too deep (recursion limit reached)")]
+        result.error = True
+        return result
+    if diags is None:  # the analysis failed; result holds the internal error
+        return result
+    if noqa:
+        diags = noqa_filter(source, diags)
+    result.diagnostics.extend(diags)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def _run_rules(module, filename: str, rules: Sequence[type[Rule]],
+               result: LintResult) -> list[Diagnostic] | None:
+    """Analysis, then each rule; a rule that raises costs only its own findings (TNP002)."""
     from tensorferry.analysis import analyze
     from tensorferry.context import Context
 
@@ -161,28 +288,23 @@ def lint_source(source: str, filename: str = "<stdin>",
     try:
         analysis = analyze(module)
     except RecursionError:
-        result.diagnostics.append(parse_error(filename, "cannot analyse: nesting too deep"))
-        result.error = True
-        return result
+        raise _TooDeep() from None
     except Exception as exc:  # an analysis bug must not cost the run
         result.diagnostics.append(_internal(filename, "analysis", exc))
         result.error = True
-        return result
+        return None
     for rule in rules:
         ctx._rule = rule
         before = len(ctx.diagnostics)
         try:
             rule().check(analysis, ctx)
+        except RecursionError:
+            raise _TooDeep() from None
         except Exception as exc:
             del ctx.diagnostics[before:]
             result.diagnostics.append(_internal(filename, rule.code, exc))
             result.error = True
-    diags = ctx.diagnostics
-    if noqa:
-        diags = noqa_filter(source, diags)
-    result.diagnostics.extend(diags)
-    result.diagnostics.sort(key=Diagnostic.sort_key)
-    return result
+    return ctx.diagnostics
 
 
 def _internal(filename: str, where: str, exc: BaseException) -> Diagnostic:

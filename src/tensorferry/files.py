@@ -6,6 +6,7 @@ import codecs
 import io
 import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,7 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
                 )
                 for name in sorted(names):
                     full = os.path.join(root, name)
-                    if name.endswith(PY_SUFFIXES) and not os.path.isdir(full) and not excluded(full):
+                    if name.endswith(PY_SUFFIXES) and _walkable(full) and not excluded(full):
                         add(full)
         elif os.path.exists(arg):
             add(arg)
@@ -77,6 +78,16 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
             errors.append(f"{arg}: no such file or directory")
     files.sort(key=lambda p: (p != "-", p))
     return files, errors
+
+
+def _walkable(path: str) -> bool:
+    """A file a folder walk should read: a regular file, or a link that cannot be followed (a
+    loop, a dangling link), whose read then reports the error. Folders named ``*.py`` are walked
+    as folders; FIFOs, sockets and devices are skipped (reading a FIFO would block the run)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 @dataclass

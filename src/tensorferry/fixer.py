@@ -274,22 +274,13 @@ def fix_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *, unsafe: bool
     The fixes are computed in parallel processes (``jobs``, default: all cores); writing is
     left to the caller, which does it in order, in one process.
     """
-    from tensorferry.runner import default_jobs
+    from tensorferry.runner import default_jobs, pool_map
 
     jobs = default_jobs() if not jobs or jobs < 1 else jobs
     if jobs > 1 and len(paths) > 1:
-        import concurrent.futures
-        import multiprocessing
-
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(jobs, len(paths)), mp_context=ctx,
-            initializer=_init_worker, initargs=(tuple(rules), unsafe, cfg),
-        ) as pool:
-            chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
-            for path, (result, raw) in zip(paths, pool.map(_work, paths, chunksize=chunk)):
-                yield path, result, raw
+        results = pool_map(_work, paths, jobs, _init_worker, (tuple(rules), unsafe, cfg))
+        for path, (result, raw) in zip(paths, results):
+            yield path, result, raw
     else:
         for path in paths:
             yield (path, *_read_path(path, rules_for(path, rules, cfg), unsafe))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tensorferry.cache import Cache
@@ -108,6 +108,22 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def pool_map(work: Callable, items: Sequence, jobs: int, initializer: Callable,
+             initargs: tuple) -> Iterator:
+    """``work`` over ``items`` in ``jobs`` forked processes, results in the order of ``items``."""
+    import concurrent.futures
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(jobs, len(items)), mp_context=ctx,
+        initializer=initializer, initargs=initargs,
+    ) as pool:
+        chunk = max(1, min(32, len(items) // (jobs * 8) or 1))
+        yield from pool.map(work, items, chunksize=chunk)
+
+
 def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
                 stdin_filename: str | None = None, exclude: list[str] | None = None,
                 jobs: int | None = None, skip: Callable[[str], bool] | None = None,
@@ -128,19 +144,11 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
     if "-" in files:
         results.append(check_one("-", rules, stdin_filename, report.sources))
     if jobs > 1 and len(parallel) > 1:
-        import concurrent.futures
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(jobs, len(parallel)), mp_context=ctx,
-            initializer=_init_worker, initargs=(tuple(r.code for r in rules), cache_dir),
-        ) as pool:
-            chunk = max(1, min(32, len(parallel) // (jobs * 8) or 1))
-            for res in pool.map(_work, parallel, chunksize=chunk):
-                results.append(res)
-                if progress is not None:
-                    progress(len(results), len(files))
+        for res in pool_map(_work, parallel, jobs, _init_worker,
+                            (tuple(r.code for r in rules), cache_dir)):
+            results.append(res)
+            if progress is not None:
+                progress(len(results), len(files))
     else:
         cache = Cache(cache_dir, [r.code for r in rules]) if cache_dir else None
         for p in parallel:
