@@ -378,16 +378,20 @@ def test_a_raising_rule_costs_only_itself(tmp_path, capsys, monkeypatch):
     assert rc == 2 and "Traceback (most recent call last)" in err and "kaboom" in err
 
 
-def test_a_raising_rule_in_fix_leaves_that_file_alone(tmp_path, capsys, monkeypatch):
+def test_a_raising_rule_in_fix_costs_only_its_own_fixes(tmp_path, capsys, monkeypatch):
     rule = rules_by_code()["TNP303"]
 
     def explode(self, analysis, ctx):
         raise ValueError("kaboom")
 
     monkeypatch.setattr(rule, "check", explode)
-    (tmp_path / "m.py").write_bytes(HAZARD)
+    source = HAZARD + b"z = y.requires_grad_().cpu().detach()\n"  # TNP303's triggers hold
+    (tmp_path / "m.py").write_bytes(source)
     rc, out, err = run(capsys, "fix", "-j", "1", "--output-format", "concise", str(tmp_path))
     assert rc == 2 and "internal error in TNP303" in out and "Traceback" not in err
+    fixed = (tmp_path / "m.py").read_bytes()
+    assert b"torch.as_tensor(labels" in fixed  # TNP101's safe fix still applies
+    assert b".cpu().detach()" in fixed  # nothing of the raising rule
 
 
 def test_raising_analysis_is_one_internal_error(monkeypatch):
