@@ -334,6 +334,22 @@ def test_deep_call_runs_in_a_big_thread_and_restores_limits():
     assert sys.getrecursionlimit() == limit
 
 
+def test_deep_calls_share_one_thread_per_process_and_survive_fork():
+    import threading
+
+    names = {engine.call_deep(lambda: threading.get_ident()) for _ in range(5)}
+    assert len(names) == 1  # one long-lived worker, not a thread per call
+    pid = os.fork()
+    if pid == 0:  # the child has no worker thread until it asks for one
+        try:
+            ok = engine.call_deep(lambda: threading.current_thread().name) == "tensorferry-deep"
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_recursion_in_the_analysis_is_one_parse_error(monkeypatch):
     import tensorferry.analysis as analysis
 
