@@ -489,3 +489,28 @@ def test_numpy_default_and_named_dtypes():
                                        None, None, None, None, None, "float32", None]
     assert vals[0].dtype_node is not None  # numpy's default: the call is remembered
     assert all(v.dtype_node is None for v in vals[2:])
+
+
+def test_statement_walk_reaches_one_line_suites_and_nested_blocks():
+    import libcst as cst
+
+    from tensorferry.analysis import Analyzer, simple_statements
+
+    module = cst.parse_module(
+        "class M:\n"
+        "    def __init__(self): self.a = 0\n"
+        "    def step(self): self.a += 1\n"
+        "    def f(self, c):\n"
+        "        if c: self.b += 1\n"
+        "        else: self.c += 1\n"
+        "        try: self.b = 0\n"
+        "        except E: pass\n"
+        "        for _ in c:\n"
+        "            with c:\n"
+        "                self.d += 1\n"
+        "        def inner(): self.e += 1\n"
+    )
+    cls = module.body[0]
+    assert Analyzer.attrs_only_augassigned_outside_init(None, cls) == {"a", "c", "d", "e"}
+    one_liner = cls.body.body[1]
+    assert [type(s).__name__ for s in simple_statements(one_liner.body)] == ["AugAssign"]

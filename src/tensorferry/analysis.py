@@ -1038,29 +1038,28 @@ class Analyzer:
                 return t.attr.value
             return None
 
-        class V(cst.CSTVisitor):
-            def visit_Assign(self, n: cst.Assign) -> None:
-                for t in n.targets:
-                    self._t(t.target)
+        def target(t) -> None:
+            if isinstance(t, (cst.Tuple, cst.List)):
+                for e in t.elements:
+                    target(e.value)
+            elif attr(t):
+                plain.add(attr(t))
 
-            def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
-                self._t(n.target)
-
-            def visit_AugAssign(self, n: cst.AugAssign) -> None:
-                name = attr(n.target)
-                if name:
-                    aug.add(name)
-
-            def _t(self, t) -> None:
-                if isinstance(t, (cst.Tuple, cst.List)):
-                    for e in t.elements:
-                        self._t(e.value)
-                elif attr(t):
-                    plain.add(attr(t))
-
+        # Every statement of the methods, nested blocks and nested functions included (an
+        # assignment is always a small statement): a walk over statements, not a CSTVisitor,
+        # which would rebuild and revalidate every node of every method.
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
-                stmt.visit(V())
+                for small in simple_statements(stmt.body):
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            target(t.target)
+                    elif isinstance(small, cst.AnnAssign):
+                        target(small.target)
+                    elif isinstance(small, cst.AugAssign):
+                        name = attr(small.target)
+                        if name:
+                            aug.add(name)
         return aug - plain
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
@@ -2270,32 +2269,36 @@ def _reshaped(flags: frozenset) -> frozenset:
     return flags - {"negstride", "maynegstride"}
 
 
+def _suite(body) -> list | None:
+    """The statements of a suite: an indented block's lines, or a one-line suite itself."""
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [body]
+    return None
+
+
 def _bodies(stmt) -> list:
     """Statement lists nested directly in a compound statement (no expressions visited)."""
     out = []
-    body = getattr(stmt, "body", None)
-    if isinstance(body, cst.IndentedBlock):
-        out.append(body.body)
-    for h in getattr(stmt, "handlers", ()) or ():
-        if isinstance(h.body, cst.IndentedBlock):
-            out.append(h.body.body)
+    suites = [getattr(stmt, "body", None)]
+    suites += [h.body for h in getattr(stmt, "handlers", ()) or ()]
     orelse = getattr(stmt, "orelse", None)
     if isinstance(orelse, cst.If):
         out.append([orelse])
-    elif orelse is not None and isinstance(getattr(orelse, "body", None), cst.IndentedBlock):
-        out.append(orelse.body.body)
+    elif orelse is not None:
+        suites.append(getattr(orelse, "body", None))
     final = getattr(stmt, "finalbody", None)
-    if final is not None and isinstance(final.body, cst.IndentedBlock):
-        out.append(final.body.body)
-    for case in getattr(stmt, "cases", ()) or ():
-        if isinstance(case.body, cst.IndentedBlock):
-            out.append(case.body.body)
+    if final is not None:
+        suites.append(final.body)
+    suites += [case.body for case in getattr(stmt, "cases", ()) or ()]
+    out += [stmts for stmts in map(_suite, suites) if stmts is not None]
     return out
 
 
 def simple_statements(block):
     """Every small statement under a block, through nested compound statements."""
-    stack = [block.body if isinstance(block, cst.IndentedBlock) else getattr(block, "body", [])]
+    stack = [_suite(block) or []]
     while stack:
         for stmt in stack.pop():
             if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
