@@ -70,7 +70,7 @@ def _nav_pages(items) -> list[str]:
         value = next(iter(item.values())) if isinstance(item, dict) else item
         if isinstance(value, list):
             pages += _nav_pages(value)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and "://" not in value:  # a page, not an external link
             pages.append(value)
     return pages
 

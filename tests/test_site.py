@@ -32,15 +32,15 @@ def config():
     return loaded.plugins.on_config(loaded)  # the hooks complete the nav (rule pages)
 
 
+def _hooks():
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "mkdocs_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    return hooks
+
+
 def _nav_pages(items) -> list[str]:
-    pages = []
-    for item in items:
-        value = next(iter(item.values())) if isinstance(item, dict) else item
-        if isinstance(value, list):
-            pages += _nav_pages(value)
-        elif isinstance(value, str) and "://" not in value:
-            pages.append(value)
-    return pages
+    return _hooks()._nav_pages(items)
 
 
 def test_site_builds_without_warnings(tmp_path, config):
@@ -85,9 +85,7 @@ def test_site_and_repository_urls_match_the_code(config):
 
 
 def test_links_outside_docs_point_into_the_repository(config):
-    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "mkdocs_hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
+    hooks = _hooks()
     ext = hooks.RepositoryLinksExtension(DOCS.resolve(), ROOT.resolve(), "https://example.org/r/blob/main/docs/")
     ext.page_src_uri = "rules/TNP101-legacy-constructor.md"
     assert ext.rewrite("../../fixtures/README.md#format") == "https://example.org/r/blob/main/fixtures/README.md#format"
