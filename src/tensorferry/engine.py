@@ -110,7 +110,7 @@ _deep_state = threading.local()
 class _DeepWorker:
     """One long-lived thread with a DEEP_STACK_BYTES stack that runs the calls handed to it.
 
-    Starting a thread with a 1 GiB stack for every file cost 10-20% of the lint time; one worker
+    Starting a thread with a 1 GiB stack for every call cost 8-23% of the lint time; one worker
     per process costs a queue hand-off per call. A forked child has no threads, so each process
     starts its own worker (``pid`` tells).
     """
