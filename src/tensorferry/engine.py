@@ -215,16 +215,20 @@ def parse(source: str, filename: str, *, gate: bool = True):
     ``gate=False`` skips CPython's depth check, for a caller that has already parsed the source
     with CPython (the flake8 plugin gets flake8's tree).
     """
+    verdict = _UNKNOWN
     if gate:
         verdict = _cpython_error(source)
         if verdict is not None and (verdict[0].startswith("nesting too deep")
                                     or verdict[0] in _DEPTH_ERRORS):
             msg, row, col = verdict
             return None, parse_error(filename, f"cannot parse: {msg}", row, col)
-    return call_deep(_parse_libcst, source, filename)
+    return call_deep(_parse_libcst, source, filename, verdict)
 
 
-def _parse_libcst(source: str, filename: str):
+_UNKNOWN = object()  # CPython's verdict has not been asked for yet
+
+
+def _parse_libcst(source: str, filename: str, verdict=_UNKNOWN):
     import libcst as cst
 
     try:
@@ -238,7 +242,9 @@ def _parse_libcst(source: str, filename: str):
     # CPython's parser names the problem and its position better than libcst's ("Syntax
     # Error @ 1:1" for a tokenizer error). If CPython accepts the code (newer syntax than
     # this interpreter's is parsed by libcst), libcst's own message is the one to report.
-    msg, row, col = _cpython_error(source) or fallback
+    if verdict is _UNKNOWN:
+        verdict = _cpython_error(source)
+    msg, row, col = verdict or fallback
     return None, parse_error(filename, f"cannot parse: {msg}", row, col)
 
 

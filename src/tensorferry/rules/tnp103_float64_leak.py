@@ -4,7 +4,7 @@ from tensorferry.facts import NDARRAY, NNMODULE, REF, TENSOR, TUPLE
 from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS
 from tensorferry.rules.base import Rule, RuleDocs
 
-CONVERSIONS = ("from_numpy", "as_tensor", "asarray", "tensor")
+CONVERSIONS = TORCH_CONVERSIONS  # the torch functions that turn an ndarray into a tensor
 # where a float64 tensor meeting a float32 tensor promotes or raises (not casts like `copy_`,
 # `type_as`, `to(other)` or shape-only uses like `view_as`, `expand_as`, `zeros_like`)
 COMPUTE = {"add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "matmul",

@@ -5,7 +5,7 @@ from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversion
 from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS
 from tensorferry.rules.base import Rule, RuleDocs
 
-CONVERSIONS = ("from_numpy", "as_tensor", "asarray", "tensor")
+CONVERSIONS = TORCH_CONVERSIONS  # the torch functions that turn an ndarray into a tensor
 QUANTIZED = {"quint8", "qint8", "qint32", "quint4x2"}
 # numpy type names in torch's message ("can't convert np.ndarray of type numpy.object_")
 NUMPY_TYPE_NAMES = {"object": "numpy.object_", "str": "numpy.str_", "bytes": "numpy.bytes_",
