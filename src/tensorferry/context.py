@@ -23,10 +23,9 @@ class Context:
     # -- positions -------------------------------------------------------------------------
     def _pos(self):
         if self._positions is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
+            from tensorferry.positions import Positions
 
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
+            self._positions = Positions(self.module)
         return self._positions
 
     def span(self, node: "cst.CSTNode") -> tuple[Location, Location]:
