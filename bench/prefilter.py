@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How much the text prefilter lets through, and proof on a corpus that it hides no finding.
+"""How much the prefilters let through, and proof on a corpus that they hide no finding.
 
 Usage (from the repository root)::
 
@@ -7,10 +7,11 @@ Usage (from the repository root)::
     python3 bench/prefilter.py --every 10          # every 10th file (sorted path order)
     python3 bench/prefilter.py --compare -j 2      # also lint every file with and without it
 
-Prints, per rule and for all rules together, how many files pass the prefilter. With
-``--compare`` every file is linted twice, ``lint_source(..., prefilter=False)`` (every rule on
-every parsed file) and with the prefilter, and any difference in the findings is listed; the exit
-status is 1 when there is one. bench/run.py bundles the corpus (run it once first).
+Prints, per rule and for all rules together, how many files pass the text triggers
+(``Rule.triggers``) and then also the syntax gates (``Rule.gate`` on CPython's tree): only those
+reach libcst. With ``--compare`` every file is linted twice, ``lint_source(..., prefilter=False)``
+(every rule on every parsed file) and with both prefilters, and any difference in the findings is
+listed; the exit status is 1 when there is one. bench/run.py bundles the corpus (run it once first).
 """
 
 from __future__ import annotations
@@ -50,16 +51,17 @@ def main() -> int:
     ap.add_argument("--compare", action="store_true")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
-    from tensorferry.engine import prefilter
+    from tensorferry.engine import _cpython_parse, gated, triggered
     from tensorferry.files import DecodeError, read_source
     from tensorferry.rules import all_rules
 
     files = sorted(str(p) for p in args.src.rglob("*.py") if p.is_file())[::args.every]
     rules = all_rules()
-    per_rule = dict.fromkeys((r.code for r in rules), 0)
-    passing = 0
-    lines_all = lines_pass = 0
-    start = time.process_time()
+    per_rule = {r.code: [0, 0] for r in rules}  # files passing: text triggers, and the gate too
+    passing = [0, 0]
+    lines_all = 0
+    lines_pass = [0, 0]
+    cpu_text = cpu_gate = 0.0
     for path in files:
         try:
             text = read_source(path).text
@@ -67,19 +69,33 @@ def main() -> int:
             continue
         n = text.count("\n")
         lines_all += n
-        if prefilter(text, rules):
-            passing += 1
-            lines_pass += n
-        for r in rules:
-            if prefilter(text, [r]):
-                per_rule[r.code] += 1
-    cpu = time.process_time() - start
+        t0 = time.process_time()
+        kept = triggered(text, rules)
+        t1 = time.process_time()
+        cpu_text += t1 - t0
+        if not kept:
+            continue
+        passing[0] += 1
+        lines_pass[0] += n
+        tree, _ = _cpython_parse(text)
+        left = gated(tree, kept) if tree is not None else kept
+        cpu_gate += time.process_time() - t1
+        if left:
+            passing[1] += 1
+            lines_pass[1] += n
+        for r in kept:
+            per_rule[r.code][0] += 1
+        for r in left:
+            per_rule[r.code][1] += 1
     total = len(files)
-    print(f"{total} files, {lines_all} lines; prefilter CPU {cpu:.2f} s (reading and decoding included)")
-    print(f"pass the prefilter: {passing} files ({passing / total:.1%}), {lines_pass} lines "
-          f"({lines_pass / max(lines_all, 1):.1%})")
-    for code, n in per_rule.items():
-        print(f"  {code}: {n} files ({n / total:.1%})")
+    print(f"{total} files, {lines_all} lines; CPU: text triggers {cpu_text:.2f} s, "
+          f"CPython parse and syntax gates {cpu_gate:.2f} s")
+    for stage, label in ((0, "text triggers"), (1, "text triggers and syntax gates")):
+        print(f"pass the {label}: {passing[stage]} files ({passing[stage] / total:.1%}), "
+              f"{lines_pass[stage]} lines ({lines_pass[stage] / max(lines_all, 1):.1%})")
+    print("per rule, files passing (text triggers -> and syntax gate):")
+    for code, (a, b) in per_rule.items():
+        print(f"  {code}: {a} ({a / total:.1%}) -> {b} ({b / total:.1%})")
     if not args.compare:
         return 0
     import concurrent.futures

@@ -6,12 +6,15 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tensorferry.fixtures import load_all
 
 FIXTURE_FILES = sorted({c.path for cases in load_all().values() for c in cases})
+# alias snippets: reached through the syntax gates on flake8's own tree
+SNIPPETS = sorted((Path(__file__).parent / "data" / "prefilter").glob("*.py"))
 
 
 def flake8(*args, cwd=None):
@@ -24,7 +27,7 @@ def test_plugin_is_registered():
 
 
 def test_same_findings_as_cli_on_fixtures():
-    files = [str(p) for p in FIXTURE_FILES] or []
+    files = [str(p) for p in FIXTURE_FILES + SNIPPETS]
     assert files, "no fixtures found"
     res = flake8("--select", "TNP", "--format", "%(path)s:%(row)d:%(col)d:%(code)s", *files)
     assert res.returncode in (0, 1), res.stderr

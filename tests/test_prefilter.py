@@ -1,7 +1,7 @@
-"""The text prefilter never changes a result.
+"""The prefilters (text triggers, then syntax gates) never change a result.
 
 ``lint_source(..., prefilter=False)`` runs every rule on every parsed file; the default skips the
-rules whose triggers do not hold and does not parse a file where none holds. Both must report
+rules whose triggers or gates do not hold and does not parse a file where none holds. Both must report
 the same findings on every fixture, example, test file and the alias snippets in
 ``tests/data/prefilter``. The same comparison over the whole benchmark corpus is
 ``bench/prefilter.py --compare`` (its result is recorded in docs/performance.md).
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tensorferry.engine import compile_triggers, lint_source, prefilter, triggered
+from tensorferry.engine import _cpython_parse, compile_triggers, gated, lint_source, prefilter, triggered
 from tensorferry.files import DecodeError, read_source
 from tensorferry.rules import all_rules
 
@@ -109,3 +109,60 @@ def test_rule_triggers_are_documented_tokens():
             for clause in clauses:
                 tokens = (clause,) if isinstance(clause, str) else clause
                 assert tokens and all(isinstance(t, str) and t for t in tokens), rule.code
+
+
+def _gated(src: str) -> list[str]:
+    tree, err = _cpython_parse(src)
+    assert err is None
+    return [r.code for r in gated(tree, triggered(src, all_rules()))]
+
+
+@pytest.mark.parametrize("src", [
+    # the text names a legacy constructor, a conversion and `.numpy()`, but only in annotations,
+    # isinstance types, strings and comments
+    'import torch\nimport numpy as np\n\n'
+    'def f(x: torch.Tensor, a: np.ndarray) -> torch.Tensor:\n'
+    '    """torch.from_numpy(a), x.cpu().detach(), t.numpy()"""\n'
+    '    assert isinstance(x, (torch.Tensor, torch.FloatTensor))\n'
+    '    return x  # torch.Tensor(a), torch.tensor(x), a[::-1]\n',
+    # `tensor` and `asarray` of other libraries
+    'import torch\nimport jax.numpy as jnp\n'
+    'def f(a, batch):\n    c = jnp.asarray(a)\n    return batch.tensor(c)\n',
+])
+def test_syntax_gates_skip_files_the_text_triggers_let_through(src):
+    assert triggered(src, all_rules())
+    assert _gated(src) == []
+    assert not lint_source(src).parsed
+
+
+def test_syntax_gates_follow_aliases_of_the_module():
+    src = "import torch\nm = torch\nx = m.Tensor\n"
+    assert "TNP101" in _gated(src)
+    src = "import torch\nx = torch.Tensor\n"
+    assert "TNP101" in _gated(src)
+    src = "from torch import Tensor as T\ny = T(3)\n"
+    assert "TNP101" in _gated(src)
+    src = "import torch\nclass A:\n    y = torch.Tensor\n"
+    assert "TNP101" in _gated(src)
+
+
+def test_graph_retention_gate_works_per_function():
+    base = "import torch\nimport torch.nn as nn\nm = nn.Linear(2, 2)\n"
+    apart = base + "def f(x):\n    return m(x).cpu()\ndef g(s, y):\n    s.y = y\n"
+    assert _gated(apart) == []
+    together = base + "def f(s, x):\n    s.y = m(x).cpu()\n"
+    assert _gated(together) == ["TNP304"]
+    outside = base + "y = m(torch.ones(2)).cpu()\ndef g(s):\n    s.y = y\n"
+    assert _gated(outside) == ["TNP304"]
+
+
+def test_graph_retention_gate_is_not_asked_when_the_file_is_parsed_anyway():
+    src = ("import torch\nimport numpy as np\nm = torch.nn.Linear(2, 2)\n"
+           "def f(x):\n    return m(x).cpu()\na = torch.from_numpy(np.ones(2))\n")
+    assert "TNP201" in _gated(src) and "TNP304" in _gated(src)
+
+
+def test_tensor_from_tensor_gate_ignores_literal_data():
+    src = "import torch\nx = torch.tensor([1.0, -2.0]), torch.tensor(-1), torch.tensor((0, 1))\n"
+    assert "TNP402" not in _gated(src)
+    assert "TNP402" in _gated(src + "y = torch.tensor(x)\n")

@@ -187,8 +187,8 @@ def call_deep(fn, *args, **kwargs):
             sys.setrecursionlimit(old_limit)
 
 
-def _cpython_error(source: str) -> tuple[str, int, int] | None:
-    """CPython's verdict on ``source``: None when it parses, else (message, row, column).
+def _cpython_parse(source: str):
+    """CPython's parse of ``source``: (tree, None), or (None, (message, row, column)).
 
     Runs at the caller's recursion limit, so its depth limits are the interpreter's own.
     """
@@ -198,15 +198,24 @@ def _cpython_error(source: str) -> tuple[str, int, int] | None:
     try:
         with warnings.catch_warnings():  # SyntaxWarnings are the interpreter's to show, not ours
             warnings.simplefilter("ignore")
-            compile(source, "<tensorferry>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            return compile(source, "<tensorferry>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True), None
     except SyntaxError as exc:  # IndentationError, TabError included
         col = exc.offset or 1
-        return exc.msg or "syntax error", exc.lineno or 1, max(col, 1)
+        return None, (exc.msg or "syntax error", exc.lineno or 1, max(col, 1))
     except (RecursionError, MemoryError):
-        return "nesting too deep (more than the Python parser accepts)", 1, 1
+        return None, ("nesting too deep (more than the Python parser accepts)", 1, 1)
     except (ValueError, OverflowError) as exc:  # e.g. NUL bytes in the source
-        return str(exc) or "invalid source", 1, 1
-    return None
+        return None, (str(exc) or "invalid source", 1, 1)
+
+
+def _cpython_error(source: str) -> tuple[str, int, int] | None:
+    """CPython's verdict on ``source``: None when it parses, else (message, row, column)."""
+    return _cpython_parse(source)[1]
+
+
+def _too_deep(verdict) -> bool:
+    return verdict is not None and (verdict[0].startswith("nesting too deep")
+                                    or verdict[0] in _DEPTH_ERRORS)
 
 
 def parse(source: str, filename: str, *, gate: bool = True):
@@ -218,21 +227,33 @@ def parse(source: str, filename: str, *, gate: bool = True):
     verdict = _UNKNOWN
     if gate:
         verdict = _cpython_error(source)
-        if verdict is not None and (verdict[0].startswith("nesting too deep")
-                                    or verdict[0] in _DEPTH_ERRORS):
+        if _too_deep(verdict):
             msg, row, col = verdict
             return None, parse_error(filename, f"cannot parse: {msg}", row, col)
     return call_deep(_parse_libcst, source, filename, verdict)
 
 
+def gated(tree, rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
+    """The rules whose syntax gate (``Rule.gate``) holds on CPython's ``tree`` of the file."""
+    from tensorferry.syntax import summarize
+
+    summary = summarize(tree)
+    cheap = {r for r in rules if not r.gate_walks and r.gate(summary)}
+    if cheap:  # the file is parsed anyway: keep the rules whose gate walks again unasked
+        return tuple(r for r in rules if r in cheap or r.gate_walks)
+    return tuple(r for r in rules if r.gate_walks and r.gate(summary))
+
+
 _UNKNOWN = object()  # CPython's verdict has not been asked for yet
 
 
-def _parse_libcst(source: str, filename: str, verdict=_UNKNOWN):
+def _parse_libcst(source: str, filename: str, verdict=_UNKNOWN, *, validate: bool = True):
     import libcst as cst
 
     try:
-        return cst.parse_module(source), None
+        if validate:
+            return cst.parse_module(source), None
+        return _parse_unvalidated(source), None
     except cst.ParserSyntaxError as exc:
         fallback = (exc.message.strip() or "syntax error", exc.raw_line, exc.raw_column + 1)
     except RecursionError:
@@ -246,6 +267,32 @@ def _parse_libcst(source: str, filename: str, verdict=_UNKNOWN):
         verdict = _cpython_error(source)
     msg, row, col = verdict or fallback
     return None, parse_error(filename, f"cannot parse: {msg}", row, col)
+
+
+def _no_validation(self) -> None:
+    pass
+
+
+def _parse_unvalidated(source: str):
+    """``libcst.parse_module`` without the per-node validation.
+
+    libcst's parser builds every node through its dataclass constructor, whose ``__post_init__``
+    re-checks what the grammar already guarantees (about 30% of the parse time, a cost libcst's
+    own source notes). For a source CPython has accepted that check adds nothing, so it is
+    switched off for the parse; nodes built afterwards (fixes) are validated as usual. Parsing
+    runs on the one deep-stack worker (``call_deep``), so no other node is built meanwhile.
+    """
+    import libcst as cst
+    from libcst._nodes.base import CSTNode
+
+    validating = CSTNode.__dict__.get("__post_init__")
+    if validating is None:  # a libcst without the hook: parse as usual
+        return cst.parse_module(source)
+    CSTNode.__post_init__ = _no_validation
+    try:
+        return cst.parse_module(source)
+    finally:
+        CSTNode.__post_init__ = validating
 
 
 def noqa_filter(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -289,18 +336,36 @@ class _TooDeep(Exception):
 def lint_source(source: str, filename: str = "<stdin>",
                 rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True,
                 show_traceback: bool = False, prefilter: bool = True,
-                gate: bool = True) -> LintResult:
-    """Lint one source text. With ``prefilter`` (the default) only the rules whose text triggers
-    hold run, and a file where none holds is not parsed; ``prefilter=False`` runs every rule on
-    every file (the reference the prefilter is tested against: both give the same findings).
-    ``gate`` checks the nesting depth with CPython's parser before libcst parses (see ``parse``)."""
+                gate: bool = True, tree=None) -> LintResult:
+    """Lint one source text.
+
+    With ``prefilter`` (the default) only the rules whose text triggers hold are kept, then only
+    those whose syntax gate holds on CPython's tree of the file; a file where none is left is not
+    parsed by libcst. ``prefilter=False`` runs every rule on every file (the reference the
+    prefilters are tested against: both give the same findings). ``gate`` parses with CPython
+    first, which also refuses code nested too deep for libcst (see ``parse``); ``tree`` is a
+    CPython tree of ``source`` the caller already has (flake8's), used instead of parsing.
+    """
     rules = all_rules() if rules is None else tuple(rules)
     result = LintResult()
     if prefilter:
         rules = triggered(source, rules)
     if not rules:
         return result
-    module, err = parse(source, filename, gate=gate)
+    verdict = _UNKNOWN
+    if tree is None and gate:
+        tree, verdict = _cpython_parse(source)
+        if _too_deep(verdict):
+            msg, row, col = verdict
+            result.diagnostics.append(parse_error(filename, f"cannot parse: {msg}", row, col))
+            result.error = True
+            return result
+    if prefilter and tree is not None:
+        rules = gated(tree, rules)
+        if not rules:
+            return result
+    # a tree means CPython accepted the source: libcst's node checks can be skipped
+    module, err = call_deep(_parse_libcst, source, filename, verdict, validate=tree is None)
     if err is not None:
         result.diagnostics.append(err)
         result.error = True

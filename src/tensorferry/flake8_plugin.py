@@ -19,6 +19,7 @@ class TensorferryChecker:
     def __init__(self, tree: Any, lines: list[str], filename: str) -> None:
         # flake8 classifies plugins by their parameters: `tree` makes this an AST plugin,
         # run once per file. We use the decoded `lines` flake8 already read, never the file.
+        self.tree = tree
         self.lines = lines
         self.filename = filename
 
@@ -27,8 +28,10 @@ class TensorferryChecker:
         from tensorferry.rules import all_rules
 
         source = "".join(self.lines)
-        # flake8 built ``tree`` with CPython's parser, so the source is within its nesting limits.
-        result = lint_source(source, self.filename, all_rules(), noqa=False, gate=False)
+        # flake8 built ``tree`` with CPython's parser, so the source is within its nesting limits,
+        # and the rules' syntax gates read it.
+        result = lint_source(source, self.filename, all_rules(), noqa=False, gate=False,
+                             tree=self.tree)
         for d in result.diagnostics:
             # flake8 adds 1 to the column a plugin yields.
             yield d.row, d.column - 1, f"{d.code} {d.message}", type(self)

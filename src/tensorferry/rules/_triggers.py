@@ -25,3 +25,33 @@ TORCH_CONVERSIONS = ("from_numpy", "as_tensor", "asarray", "tensor")
 LEGACY = "Tensor"
 # a tensor that requires grad: from torch, or marked so on a value
 GRAD = (TORCH, "requires_grad")
+
+
+# -- syntax gates (``Rule.gate``, on ``tensorferry.syntax.Summary``) ----------------------------
+# The names below are the last parts of the resolved names the rules look for; see
+# ``tensorferry/syntax.py`` for why a call that resolves to one of them must show the name.
+
+LEGACY_NAMES = ("Tensor", "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor",
+                "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor")
+# numpy functions that read a tensor through `__array__` (`np.asarray(t)`, `np.float32(t)`)
+NUMPY_READERS = ("asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray")
+# numpy views with a negative stride (`analysis.NUMPY_VIEW_FUNCS`)
+NEGATIVE_VIEWS = ("flip", "fliplr", "flipud", "rot90")
+
+
+def numpy_conversion(syntax) -> bool:
+    """A tensor -> ndarray conversion: `....numpy()`, or a numpy reader or dtype called."""
+    from tensorferry.facts import NUMPY_DTYPES
+
+    return (syntax.method_called(("numpy",))
+            or syntax.calls(NUMPY_READERS + tuple(NUMPY_DTYPES), NUMPY))
+
+
+def torch_conversion(syntax, names=TORCH_CONVERSIONS + LEGACY_NAMES) -> bool:
+    """A call that may resolve to one of the torch functions ``names``."""
+    return syntax.calls(names, TORCH)
+
+
+def negative_stride(syntax) -> bool:
+    """Something that can make a negative stride: a slice with a step, a numpy flip."""
+    return syntax.stepped_slice or syntax.mentions(NEGATIVE_VIEWS)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 if TYPE_CHECKING:  # pragma: no cover
     from tensorferry.analysis import Analysis
     from tensorferry.context import Context
+    from tensorferry.syntax import Summary
 
 FixAvailability = Literal["always", "sometimes", "never"]
 
@@ -49,6 +50,19 @@ class Rule:
     # continuation or comment after the dot. It must cover every alias the analysis resolves
     # (see rules/_triggers.py); tests/test_prefilter.py checks it against prefilter=False.
     triggers: ClassVar[tuple] = ()
+
+    # True when the gate walks the tree again (``Summary.units``): it is then asked only when no
+    # rule with a cheap gate is left, since the file is parsed for those anyway.
+    gate_walks: ClassVar[bool] = False
+
+    @classmethod
+    def gate(cls, syntax: "Summary") -> bool:
+        """A necessary condition on the file's syntax (``tensorferry.syntax.Summary``, read from
+        CPython's ``ast``) for any finding of the rule, asked when the triggers hold; where it
+        does not hold the rule is skipped, and the libcst parse when no rule is left. It must
+        cover everything the analysis resolves (see ``tensorferry/syntax.py``);
+        tests/test_prefilter.py checks it against ``prefilter=False``."""
+        return True
 
     def check(self, analysis: "Analysis", ctx: "Context") -> None:  # pragma: no cover
         raise NotImplementedError

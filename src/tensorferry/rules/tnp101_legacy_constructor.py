@@ -9,7 +9,7 @@ from tensorferry.rules._common import (
     provably_data,
     size_reading,
 )
-from tensorferry.rules._triggers import TORCH, LEGACY
+from tensorferry.rules._triggers import TORCH, LEGACY, torch_conversion, LEGACY_NAMES
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -21,6 +21,11 @@ class LegacyConstructor(Rule):
     fix_applicability = "safe"
     # a call that resolves to torch.Tensor / torch.*Tensor / torch.cuda.*Tensor
     triggers = ((TORCH, LEGACY),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a call that may resolve to a legacy constructor
+        return torch_conversion(syntax, LEGACY_NAMES)
+
     docs = RuleDocs(
         what="""
 Flags data conversions through the legacy constructors `torch.Tensor(x)`,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import CPU, DEVICE, INT, SIZE, STR
 from tensorferry.rules._common import forced_dtype, is_cuda_legacy, is_numpy_int, legacy_name
-from tensorferry.rules._triggers import TORCH, LEGACY
+from tensorferry.rules._triggers import TORCH, LEGACY, torch_conversion, LEGACY_NAMES
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -14,6 +14,11 @@ class LegacyConstructorSize(Rule):
     fix_applicability = "safe"
     # a call that resolves to torch.Tensor / torch.*Tensor / torch.cuda.*Tensor
     triggers = ((TORCH, LEGACY),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a call that may resolve to a legacy constructor
+        return torch_conversion(syntax, LEGACY_NAMES)
+
     docs = RuleDocs(
         what="""
 Flags legacy constructors called with sizes: `torch.Tensor(n)`, `torch.Tensor(2, 3)`,

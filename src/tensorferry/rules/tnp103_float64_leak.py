@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from tensorferry.facts import NDARRAY, NNMODULE, REF, TENSOR, TUPLE
-from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS
+from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS, torch_conversion
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERSIONS = TORCH_CONVERSIONS  # the torch functions that turn an ndarray into a tensor
@@ -25,6 +25,11 @@ class Float64Leak(Rule):
     fix_applicability = "unsafe"
     # torch.from_numpy / as_tensor / asarray / tensor of a float64 ndarray
     triggers = ((TORCH, NUMPY, TORCH_CONVERSIONS),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a numpy -> torch conversion call
+        return torch_conversion(syntax, TORCH_CONVERSIONS)
+
     docs = RuleDocs(
         what="""
 Flags `torch.from_numpy(a)`, `torch.as_tensor(a)`, `torch.tensor(a)` and `torch.asarray(a)`

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import NDARRAY, NUMPY_UNSUPPORTED, TENSOR, TORCH_NO_NUMPY
 from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversions
-from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS
+from tensorferry.rules._triggers import TORCH, NUMPY, TORCH_CONVERSIONS, torch_conversion, numpy_conversion
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERSIONS = TORCH_CONVERSIONS  # the torch functions that turn an ndarray into a tensor
@@ -38,6 +38,11 @@ class UnsupportedDtype(Rule):
             "'>", '">', "'O", '"O', "|O", "'U", '"U', "<U", "|U", ">U", "=U", "'S", '"S', "<S", "|S",
             ">S", "=S", "'M[", '"M[', "'m[", '"m[', "g'", 'g"')),
     )
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a conversion call, either way
+        return numpy_conversion(syntax) or torch_conversion(syntax, TORCH_CONVERSIONS)
+
     docs = RuleDocs(
         what="""
 Flags conversions that always fail because the other library has no such dtype:

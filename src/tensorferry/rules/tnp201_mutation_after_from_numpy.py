@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from tensorferry.rules._mutation import check_mutations
-from tensorferry.rules._triggers import TORCH, LEGACY
+from tensorferry.rules._triggers import TORCH, LEGACY, torch_conversion, LEGACY_NAMES
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -13,6 +13,11 @@ class MutationAfterFromNumpy(Rule):
     fix_applicability = "unsafe"
     # memory shared by torch.from_numpy / as_tensor / asarray or a legacy constructor
     triggers = ((TORCH, ("from_numpy", "as_tensor", "asarray", LEGACY)),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a sharing numpy -> torch conversion call
+        return torch_conversion(syntax, ("from_numpy", "as_tensor", "asarray") + LEGACY_NAMES)
+
     docs = RuleDocs(
         what="""
 Flags an in-place write to an array or tensor whose memory is shared through a NumPy -> PyTorch

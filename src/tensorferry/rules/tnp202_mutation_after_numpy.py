@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from tensorferry.rules._mutation import check_mutations
-from tensorferry.rules._triggers import NUMPY
+from tensorferry.rules._triggers import NUMPY, numpy_conversion
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -13,6 +13,11 @@ class MutationAfterNumpy(Rule):
     fix_applicability = "unsafe"
     # memory shared by `.numpy()` or np.asarray(t) (a numpy name)
     triggers = (NUMPY,)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a torch -> numpy conversion call
+        return numpy_conversion(syntax)
+
     docs = RuleDocs(
         what="""
 Flags an in-place write to an array or tensor whose memory is shared through a PyTorch -> NumPy

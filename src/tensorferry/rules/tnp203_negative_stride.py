@@ -3,7 +3,7 @@ from __future__ import annotations
 from tensorferry.facts import NDARRAY, UNKNOWN
 from tensorferry.rules._common import describe
 from tensorferry.rules._conversions import call_text, numpy_to_torch, origin
-from tensorferry.rules._triggers import TORCH, TORCH_CONVERSIONS, LEGACY
+from tensorferry.rules._triggers import TORCH, TORCH_CONVERSIONS, LEGACY, torch_conversion, negative_stride
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -15,6 +15,11 @@ class NegativeStride(Rule):
     fix_applicability = "safe"
     # a torch conversion or legacy constructor of an array, or a torch Dataset's __getitem__
     triggers = ((TORCH, TORCH_CONVERSIONS + (LEGACY, "Dataset")),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a negative stride, and a conversion or a `__getitem__`
+        return negative_stride(syntax) and (torch_conversion(syntax) or "__getitem__" in syntax.defs)
+
     docs = RuleDocs(
         what="""
 Flags numpy arrays with a negative stride that reach a numpy -> torch conversion:

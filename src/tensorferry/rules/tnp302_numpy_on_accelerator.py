@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import ACCEL, MAYBE, META
 from tensorferry.rules._numpy_calls import insert_before_numpy, numpy_conversions
-from tensorferry.rules._triggers import NUMPY
+from tensorferry.rules._triggers import NUMPY, numpy_conversion
 from tensorferry.rules.base import Rule, RuleDocs
 
 
@@ -14,6 +14,11 @@ class NumpyOnAccelerator(Rule):
     fix_applicability = "safe"
     # `.numpy()` / a numpy function of a tensor (the text `numpy` in both)
     triggers = (NUMPY,)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a torch -> numpy conversion call
+        return numpy_conversion(syntax)
+
     docs = RuleDocs(
         what="""
 Flags `t.numpy()`, `np.asarray(t)` and `np.array(t)` where `t` is on an accelerator (`.cuda()`,

@@ -19,6 +19,11 @@ class CpuBeforeDetach(Rule):
     fix_applicability = "safe"
     # `.cpu().detach()` / `.to(...).detach()`
     triggers = ((".detach", (".cpu", ".to")),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # `....cpu().detach()` / `....to(...).detach()`
+        return ("detach", "cpu") in syntax.method_chains or ("detach", "to") in syntax.method_chains
+
     docs = RuleDocs(
         what="""
 Flags `.cpu().detach()` and `.to(...).detach()`: a device or dtype copy followed by

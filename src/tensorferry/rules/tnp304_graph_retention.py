@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import TENSOR
 from tensorferry.rules._common import describe
-from tensorferry.rules._triggers import GRAD
+from tensorferry.rules._triggers import GRAD, TORCH
 from tensorferry.rules.base import Rule, RuleDocs
 
 # methods that keep the graph of their receiver (a `.cpu()` result stays "the same" value through them)
@@ -34,6 +34,28 @@ class GraphRetention(Rule):
     fix_applicability = "unsafe"
     # `.cpu()` / `.to()` of a tensor that requires grad, or `+=` / `-=` of one
     triggers = (((".cpu", ".to", "+=", "-="), GRAD),)
+    gate_walks = True
+
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # in one function (with what it nests), or outside functions: a `.cpu()` / `.to()` call
+        # and a store (attribute or item assignment, `append` & co), or `+=` / `-=` and a
+        # backward (or `.eval()`) call
+        if not (syntax.method_called(("cpu", "to")) or syntax.augassigns):
+            return False
+        autograd = syntax.calls(("grad", "backward"), TORCH)
+        keeping = {"call:" + m for m in _KEEPING_METHODS} | {"store"}
+        units = syntax.units()
+        stored_anywhere = any(u & keeping for u in units)
+        for i, u in enumerate(units):
+            if "call:cpu" in u or "call:to" in u:
+                if u & keeping or (i == 0 and stored_anywhere):
+                    return True  # a value moved outside functions can be stored in any of them
+            if ("aug:Add" in u or "aug:Sub" in u) and (
+                    autograd or "call:backward" in u or "call:eval" in u):
+                return True
+        return False
+
     docs = RuleDocs(
         what="""
 Flags two ways of keeping an autograd graph alive beyond the statement that built it, while grad

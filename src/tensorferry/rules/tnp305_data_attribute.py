@@ -32,6 +32,11 @@ class DataAttribute(Rule):
     fix_applicability = "unsafe"
     # `.data` of a proven tensor (from torch, or proven by `.numpy()` on it)
     triggers = ((".data", (TORCH, NUMPY)),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # an attribute `.data`
+        return syntax.has_attr("data")
+
     docs = RuleDocs(
         what="""
 Flags `.data` on tensors that are proven to be tensors (parameters, module weights such as

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import LIST, NDARRAY, TUPLE
 from tensorferry.rules._evidence import evidence, short
-from tensorferry.rules._triggers import TORCH, NUMPY
+from tensorferry.rules._triggers import TORCH, NUMPY, torch_conversion
 from tensorferry.rules.base import Rule, RuleDocs
 
 CONVERTERS = {"torch.tensor": "tensor", "torch.as_tensor": "as_tensor", "torch.asarray": "asarray"}
@@ -23,6 +23,11 @@ class ListOfNdarrays(Rule):
     fix_applicability = "safe"
     # torch.tensor / as_tensor / asarray of a list of ndarrays
     triggers = ((TORCH, NUMPY, ("tensor", "as_tensor", "asarray")),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a call of torch.tensor / as_tensor / asarray
+        return torch_conversion(syntax, ("tensor", "as_tensor", "asarray"))
+
     docs = RuleDocs(
         what="""
 Flags `torch.tensor(L)`, `torch.as_tensor(L)` and `torch.asarray(L)` where `L` is a list or tuple

@@ -16,6 +16,11 @@ class TensorFromTensor(Rule):
     fix_applicability = "safe"
     # torch.tensor / as_tensor of tensors
     triggers = ((TORCH, ("tensor", "as_tensor")),)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a call of torch.tensor / as_tensor whose data is not a literal
+        return syntax.calls(("tensor", "as_tensor"), TORCH, data=True)
+
     docs = RuleDocs(
         what="""
 Flags `torch.tensor(t)` where `t` is a proven tensor, and `torch.tensor([a, b, ...])` /

@@ -3,7 +3,7 @@ from __future__ import annotations
 from tensorferry.facts import INT, TENSOR
 from tensorferry.rules._evidence import evidence, short
 from tensorferry.rules._numpy_calls import numpy_conversions
-from tensorferry.rules._triggers import NUMPY
+from tensorferry.rules._triggers import NUMPY, numpy_conversion
 from tensorferry.rules.base import Rule, RuleDocs
 
 # calls between the tensor and `.numpy()` that `.item()` makes unnecessary
@@ -18,6 +18,11 @@ class NumpyScalarExtraction(Rule):
     fix_applicability = "unsafe"
     # `.numpy()` / np.asarray(t) of a tensor
     triggers = (NUMPY,)
+    @classmethod
+    def gate(cls, syntax) -> bool:
+        # a torch -> numpy conversion call
+        return numpy_conversion(syntax)
+
     docs = RuleDocs(
         what="""
 Flags reading a single number out of a tensor through numpy:
