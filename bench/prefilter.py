@@ -9,7 +9,8 @@ Usage (from the repository root)::
 
 Prints, per rule and for all rules together, how many files pass the text triggers
 (``Rule.triggers``) and then also the syntax gates (``Rule.gate`` on CPython's tree): only those
-reach libcst. With ``--compare`` every file is linted twice, ``lint_source(..., prefilter=False)``
+reach libcst, and how many lines of those files' functions are left out of libcst's parse
+(``tensorferry.reduce``). With ``--compare`` every file is linted twice, ``lint_source(..., prefilter=False)``
 (every rule on every parsed file) and with both prefilters, and any difference in the findings is
 listed; the exit status is 1 when there is one. bench/run.py bundles the corpus (run it once first).
 """
@@ -51,7 +52,8 @@ def main() -> int:
     ap.add_argument("--compare", action="store_true")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
-    from tensorferry.engine import _cpython_parse, gated, triggered
+    from tensorferry.engine import _cpython_parse, select, triggered
+    from tensorferry.reduce import Parts
     from tensorferry.files import DecodeError, read_source
     from tensorferry.rules import all_rules
 
@@ -61,6 +63,7 @@ def main() -> int:
     passing = [0, 0]
     lines_all = 0
     lines_pass = [0, 0]
+    lines_out = 0
     cpu_text = cpu_gate = 0.0
     for path in files:
         try:
@@ -78,21 +81,26 @@ def main() -> int:
         passing[0] += 1
         lines_pass[0] += n
         tree, _ = _cpython_parse(text)
-        left = gated(tree, kept) if tree is not None else kept
+        parts = Parts(tree) if tree is not None else None
+        left = select(parts.whole, kept) if parts is not None else kept
+        planned = parts.plan(text, left) if parts is not None and left else None
         cpu_gate += time.process_time() - t1
         if left:
             passing[1] += 1
             lines_pass[1] += n
+            lines_out += planned.lines_left_out if planned is not None else 0
         for r in kept:
             per_rule[r.code][0] += 1
         for r in left:
             per_rule[r.code][1] += 1
     total = len(files)
     print(f"{total} files, {lines_all} lines; CPU: text triggers {cpu_text:.2f} s, "
-          f"CPython parse and syntax gates {cpu_gate:.2f} s")
+          f"CPython parse, syntax gates and plans {cpu_gate:.2f} s")
     for stage, label in ((0, "text triggers"), (1, "text triggers and syntax gates")):
         print(f"pass the {label}: {passing[stage]} files ({passing[stage] / total:.1%}), "
               f"{lines_pass[stage]} lines ({lines_pass[stage] / max(lines_all, 1):.1%})")
+    print(f"lines of left-out functions in those files: {lines_out}; lines libcst parses: "
+          f"{lines_pass[1] - lines_out} ({(lines_pass[1] - lines_out) / max(lines_all, 1):.1%})")
     print("per rule, files passing (text triggers -> and syntax gate):")
     for code, (a, b) in per_rule.items():
         print(f"  {code}: {a} ({a / total:.1%}) -> {b} ({b / total:.1%})")

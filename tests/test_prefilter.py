@@ -146,7 +146,7 @@ def test_syntax_gates_follow_aliases_of_the_module():
     assert "TNP101" in _gated(src)
 
 
-def test_graph_retention_gate_works_per_function():
+def test_graph_retention_gate_follows_moved_values_to_stores():
     base = "import torch\nimport torch.nn as nn\nm = nn.Linear(2, 2)\n"
     apart = base + "def f(x):\n    return m(x).cpu()\ndef g(s, y):\n    s.y = y\n"
     assert _gated(apart) == []
@@ -154,6 +154,14 @@ def test_graph_retention_gate_works_per_function():
     assert _gated(together) == ["TNP304"]
     outside = base + "y = m(torch.ones(2)).cpu()\ndef g(s):\n    s.y = y\n"
     assert _gated(outside) == ["TNP304"]
+    chained = base + "def f(s, x):\n    a, b = m(x).to('cpu').float(), 1\n    for c in [a]:\n" \
+        "        s.keep.append({'c': c if b else None})\n"
+    assert _gated(chained) == ["TNP304"]
+    unstored = base + "def f(s, x):\n    a = m(x).to('cpu')\n    s.keep.append(a.sum().item())\n"
+    assert _gated(unstored) == []
+    totals = base + "def f(xs, opt):\n    t = 0\n    for x in xs:\n        loss = m(x).sum()\n" \
+        "        loss.backward()\n        t += loss\n"
+    assert _gated(totals) == ["TNP304"]
 
 
 def test_graph_retention_gate_is_not_asked_when_the_file_is_parsed_anyway():
@@ -166,3 +174,144 @@ def test_tensor_from_tensor_gate_ignores_literal_data():
     src = "import torch\nx = torch.tensor([1.0, -2.0]), torch.tensor(-1), torch.tensor((0, 1))\n"
     assert "TNP402" not in _gated(src)
     assert "TNP402" in _gated(src + "y = torch.tensor(x)\n")
+
+
+def test_syntax_walk_visits_what_ast_walk_visits():
+    import ast
+
+    from tensorferry.syntax import walk
+
+    skipped = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+    for path in FILES:
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        want = {id(n) for n in ast.walk(tree) if not isinstance(n, skipped)}
+        got = [id(n) for n in walk(tree)]
+        assert len(got) == len(set(got)) and set(got) == want, path
+
+
+CLASS_SNIPPET = '''
+class A:
+    def __init__(self):
+        self.a = 1
+    def f(self):
+        self.b += 1
+        (self.c, [*self.d]) = 1, [2]
+        self.e: int = 3
+        if x:
+            class Inner:
+                def g(self):
+                    self.z -= 1
+        elif y:
+            class Other:
+                pass
+        else:
+            self.b = 2
+    async def h(self):
+        self.h += 1
+        def nested():
+            self.k = 1
+try:
+    class B:
+        def m(self): self.q += 1
+except E:
+    class C: pass
+finally:
+    class D: pass
+match v:
+    case 1:
+        class M: pass
+'''
+
+
+@pytest.mark.parametrize("path", [None] + FILES, ids=lambda p: "snippet" if p is None else str(p.relative_to(ROOT)))
+def test_class_facts_from_cpython_match_the_analysis(path):
+    import ast
+
+    import libcst as cst
+
+    from tensorferry.analysis import Analyzer
+    from tensorferry.reduce import _class_facts, libcst_classes
+
+    text = CLASS_SNIPPET if path is None else path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text)
+        module = cst.parse_module(text)
+    except (SyntaxError, cst.ParserSyntaxError):
+        return
+    analyzer = Analyzer(module)
+    want = [(c.name.value, analyzer.attrs_assigned_outside_init(c),
+             analyzer.attrs_only_augassigned_outside_init(c)) for c in libcst_classes(module)]
+    assert list(_class_facts(tree.body, set())) == want
+    if path is None:
+        assert [w[0] for w in want] == ["A", "Inner", "Other", "B", "C", "D", "M"]
+        assert want[0][1] == {"b", "c", "d", "e", "h", "k", "z"} and want[0][2] == {"h", "z"}
+
+
+REDUCIBLE = '''import torch
+import torch.nn as nn
+
+
+class Holder:
+    def __init__(self):
+        self.w = torch.zeros(3)
+
+    def read(self):
+        return self.w.cpu().detach()
+
+    def replace(self, n):
+        for _ in range(n):
+            self.w = nn.Parameter(torch.randn(3))
+        return "replaced"
+'''
+
+
+def test_left_out_functions_keep_lines_and_class_facts():
+    import ast
+
+    from tensorferry.reduce import plan
+
+    tree = ast.parse(REDUCIBLE)
+    p = plan(REDUCIBLE, tree, triggered(REDUCIBLE, all_rules()))
+    assert p is not None and p.left_out == 1
+    old, new = REDUCIBLE.splitlines(), p.source.splitlines()
+    assert len(old) == len(new)
+    changed = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b]
+    assert changed == [13, 14, 15]  # the body of `replace` only
+    ast.parse(p.source)
+    # `replace` rebinds `self.w`, so `read` cannot rely on `__init__`'s grad-free tensor: the
+    # finding needs the class facts of the whole file, not of the reduced one
+    full = lint_source(REDUCIBLE, "r.py", prefilter=False).diagnostics
+    reduced = lint_source(REDUCIBLE, "r.py").diagnostics
+    assert [d.code for d in full] == ["TNP303"]
+    assert _key(reduced) == _key(full)
+
+
+def test_float64_evidence_elsewhere_keeps_its_function():
+    src = ('import numpy as np\nimport torch\n\nmodel = torch.nn.Linear(3, 1)\n\n\n'
+           'def predict():\n    x = torch.from_numpy(np.random.rand(2, 3))\n    return model(x)\n\n\n'
+           'def precise(t):\n    return t.double()\n')
+    assert lint_source(src.replace("t.double()", "t"), prefilter=False).diagnostics
+    assert _key(lint_source(src).diagnostics) == _key(lint_source(src, prefilter=False).diagnostics) == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
+def test_summary_in_parts_is_the_summary_of_the_file(path):
+    import ast
+
+    from tensorferry.reduce import Parts
+    from tensorferry.syntax import Summary, summarize
+
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        return
+    whole, parts = summarize(tree), Parts(tree).whole
+    for field in Summary.__slots__:
+        if field not in ("parts", "cache"):
+            assert getattr(parts, field) == getattr(whole, field), field
+    pu, wu = parts.units(), whole.units()
+    assert pu[0] == wu[0]  # code outside functions
+    assert sorted(map(sorted, pu[1:])) == sorted(map(sorted, wu[1:]))  # one entry per function

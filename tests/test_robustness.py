@@ -353,8 +353,8 @@ def test_deep_calls_share_one_thread_per_process_and_survive_fork():
 def test_recursion_in_the_analysis_is_one_parse_error(monkeypatch):
     import tensorferry.analysis as analysis
 
-    def recurse(module):
-        return recurse(module)
+    def recurse(module, *args):
+        return recurse(module, *args)
 
     monkeypatch.setattr(analysis, "analyze", recurse)
     result = lint_source(HAZARD.decode(), "deep.py")
@@ -413,7 +413,7 @@ def test_a_raising_rule_in_fix_costs_only_its_own_fixes(tmp_path, capsys, monkey
 def test_raising_analysis_is_one_internal_error(monkeypatch):
     import tensorferry.analysis as analysis
 
-    def broken(module):
+    def broken(module, *args):
         raise AttributeError("nope")
 
     monkeypatch.setattr(analysis, "analyze", broken)

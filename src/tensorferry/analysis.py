@@ -405,8 +405,11 @@ def _moved_why(d: str | None) -> str | None:
 class Analyzer:
     MAX_LOOP = 3
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, class_facts: dict[int, tuple] | None = None) -> None:
         self.module = module
+        # id(ClassDef) -> (attributes assigned outside __init__, those only augmented there),
+        # given when some method bodies were left out of the parse (tensorferry.reduce)
+        self.class_facts = class_facts
         self.a = Analysis(module)
         self.order = 0
         self.path: list[tuple] = []
@@ -945,8 +948,12 @@ class Analyzer:
                 info.is_dataset = True
         st.env[node.name.value] = Value(kind=CLASS, info=info)
         # `self.x = ...` in methods other than __init__ makes x unknown outside __init__
-        reassigned = self.attrs_assigned_outside_init(node)
-        augmented = self.attrs_only_augassigned_outside_init(node)
+        given = self.class_facts.get(id(node)) if self.class_facts is not None else None
+        if given is not None:
+            reassigned, augmented = given
+        else:
+            reassigned = self.attrs_assigned_outside_init(node)
+            augmented = self.attrs_only_augassigned_outside_init(node)
         saved_scope = self.scope
         self.scope = ScopeInfo(node.name.value, node, "class")
         self.class_stack.append(info)
@@ -2307,5 +2314,5 @@ def simple_statements(block):
                 stack.extend(_bodies(stmt))
 
 
-def analyze(module: cst.Module) -> Analysis:
-    return Analyzer(module).run()
+def analyze(module: cst.Module, class_facts: dict[int, tuple] | None = None) -> Analysis:
+    return Analyzer(module, class_facts).run()

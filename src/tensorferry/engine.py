@@ -237,7 +237,11 @@ def gated(tree, rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
     """The rules whose syntax gate (``Rule.gate``) holds on CPython's ``tree`` of the file."""
     from tensorferry.syntax import summarize
 
-    summary = summarize(tree)
+    return select(summarize(tree), rules)
+
+
+def select(summary, rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
+    """The rules whose syntax gate holds on ``summary`` (a ``tensorferry.syntax.Summary``)."""
     cheap = {r for r in rules if not r.gate_walks and r.gate(summary)}
     if cheap:  # the file is parsed anyway: keep the rules whose gate walks again unasked
         return tuple(r for r in rules if r in cheap or r.gate_walks)
@@ -336,7 +340,7 @@ class _TooDeep(Exception):
 def lint_source(source: str, filename: str = "<stdin>",
                 rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True,
                 show_traceback: bool = False, prefilter: bool = True,
-                gate: bool = True, tree=None) -> LintResult:
+                gate: bool = True, tree=None, reduce: bool = True) -> LintResult:
     """Lint one source text.
 
     With ``prefilter`` (the default) only the rules whose text triggers hold are kept, then only
@@ -345,6 +349,8 @@ def lint_source(source: str, filename: str = "<stdin>",
     prefilters are tested against: both give the same findings). ``gate`` parses with CPython
     first, which also refuses code nested too deep for libcst (see ``parse``); ``tree`` is a
     CPython tree of ``source`` the caller already has (flake8's), used instead of parsing.
+    With ``reduce`` (and the prefilters) the functions where none of the remaining rules can
+    report are left out of libcst's parse (see ``tensorferry.reduce``).
     """
     rules = all_rules() if rules is None else tuple(rules)
     result = LintResult()
@@ -360,19 +366,26 @@ def lint_source(source: str, filename: str = "<stdin>",
             result.diagnostics.append(parse_error(filename, f"cannot parse: {msg}", row, col))
             result.error = True
             return result
+    planned = None
     if prefilter and tree is not None:
-        rules = gated(tree, rules)
+        from tensorferry.reduce import Parts
+
+        parts = Parts(tree)
+        rules = select(parts.whole, rules)
         if not rules:
             return result
+        if reduce:
+            planned = parts.plan(source, rules)
     # a tree means CPython accepted the source: libcst's node checks can be skipped
-    module, err = call_deep(_parse_libcst, source, filename, verdict, validate=tree is None)
+    module, err, class_facts = call_deep(_parse_planned, source, filename, verdict, tree is None,
+                                         planned)
     if err is not None:
         result.diagnostics.append(err)
         result.error = True
         return result
     result.parsed = True
     try:
-        diags = call_deep(_run_rules, module, filename, rules, result)
+        diags = call_deep(_run_rules, module, filename, rules, result, class_facts)
     except _TooDeep:
         result.diagnostics = [parse_error(
             filename, "cannot analyse: nesting too deep (recursion limit reached)")]
@@ -387,15 +400,31 @@ def lint_source(source: str, filename: str = "<stdin>",
     return result
 
 
+def _parse_planned(source: str, filename: str, verdict, validate: bool, planned):
+    """libcst's parse of ``planned.source`` (the functions that cannot matter left out) with the
+    class facts of the whole file; of ``source`` itself when there is no plan or the plan's
+    source does not parse as expected."""
+    if planned is not None:
+        from tensorferry.reduce import facts_for
+
+        module, err = _parse_libcst(planned.source, filename, verdict, validate=validate)
+        if err is None:
+            facts = facts_for(module, planned.class_facts)
+            if facts is not None:
+                return module, None, facts
+    module, err = _parse_libcst(source, filename, verdict, validate=validate)
+    return module, err, None
+
+
 def _run_rules(module, filename: str, rules: Sequence[type[Rule]],
-               result: LintResult) -> list[Diagnostic] | None:
+               result: LintResult, class_facts: dict | None = None) -> list[Diagnostic] | None:
     """Analysis, then each rule; a rule that raises costs only its own findings (TNP002)."""
     from tensorferry.analysis import analyze
     from tensorferry.context import Context
 
     ctx = Context(module, filename)
     try:
-        analysis = analyze(module)
+        analysis = analyze(module, class_facts)
     except RecursionError:
         raise _TooDeep() from None
     except Exception as exc:  # an analysis bug must not cost the run

@@ -49,11 +49,13 @@ class Summary:
     """What one walk over a module's ``ast`` found (see the module docstring)."""
 
     __slots__ = ("called_names", "called_attrs", "data_calls", "loads", "attr_roots", "imports",
-                 "defs", "stepped_slice", "augassigns", "method_chains", "tree", "_units")
+                 "defs", "stepped_slice", "augassigns", "method_chains", "parts", "cache")
 
-    def __init__(self, tree: ast.AST | None = None) -> None:
-        self.tree = tree
-        self._units: list[frozenset[str]] | None = None
+    def __init__(self, *parts: ast.AST) -> None:
+        # the trees summarised (a module; or, for a function left out of the parse when it cannot
+        # matter, the rest of the module and one function: see tensorferry.reduce)
+        self.parts = parts
+        self.cache: dict = {}  # per-part results of the gates that walk again, by id(part)
         self.called_names: set[str] = set()  # callee `X(...)`: X
         # callee `....X(...)`: X -> the names at the root of the chains (None: no name there)
         self.called_attrs: dict[str, set[str | None]] = {}
@@ -124,27 +126,69 @@ class Summary:
         """Features of each unit of code a value can flow through: the first entry is the code
         outside functions (module and class bodies; its names reach every function), then one
         entry per outermost function or method, its nested functions and lambdas included.
-        Features: ``call:m`` for a call ``....m(...)``, ``store`` for an attribute or item
-        assignment target, ``aug:Add`` / ``aug:Sub`` for `+=` / `-=`. Computed on first use
-        (a second walk)."""
-        if self._units is None:
-            outside: set[str] = set()
-            units = [outside]
-            pending = list(getattr(self.tree, "body", ()))
-            while pending:
-                stmt = pending.pop()
-                t = type(stmt)
-                if t in _FUNCS:
-                    units.append(_features(ast.walk(stmt), set()))
-                elif t is ast.ClassDef:
-                    for part in (stmt.bases, stmt.keywords, stmt.decorator_list):
-                        for node in part:
-                            _features(ast.walk(node), outside)
-                    pending.extend(stmt.body)
-                else:
-                    _features(ast.walk(stmt), outside)
-            self._units = [frozenset(u) for u in units]
-        return self._units
+        Features: ``call:m`` for a call ``....m(...)``, ``aug:Add`` / ``aug:Sub`` & co for
+        `+=` / `-=` & co. Computed on first use (a second walk), once per part."""
+        outside: set[str] = set()
+        functions: list[frozenset[str]] = []
+        for part in self.parts:
+            key = ("units", id(part))
+            found = self.cache.get(key)
+            if found is None:
+                found = self.cache[key] = _units(part)
+            outside |= found[0]
+            functions += found[1:]
+        return [frozenset(outside), *functions]
+
+    def part_cache(self, name: str, part: ast.AST, compute):
+        """``compute(part)``, remembered for this part across the summaries that share it."""
+        key = (name, id(part))
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = compute(part)
+        return found
+
+
+def merge(a: Summary, b: Summary) -> Summary:
+    """The summary of both parts together (``a``'s cache is shared, not copied)."""
+    s = Summary(*a.parts, *b.parts)
+    s.cache = a.cache
+    s.called_names = a.called_names | b.called_names
+    s.imports = _union(a.imports, b.imports)
+    s.called_attrs = _union(a.called_attrs, b.called_attrs)
+    s.data_calls = _union(a.data_calls, b.data_calls)
+    s.loads = _union(a.loads, b.loads)
+    s.attr_roots = _union(a.attr_roots, b.attr_roots)
+    s.defs = a.defs | b.defs
+    s.stepped_slice = a.stepped_slice or b.stepped_slice
+    s.augassigns = a.augassigns | b.augassigns
+    s.method_chains = a.method_chains | b.method_chains
+    return s
+
+
+def _union(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out[k] | v if k in out else v
+    return out
+
+
+def _units(tree) -> list[frozenset[str]]:
+    outside: set[str] = set()
+    units: list[frozenset[str]] = []
+    pending = [tree] if type(tree) in _FUNCS else list(getattr(tree, "body", ()))
+    while pending:
+        stmt = pending.pop()
+        t = type(stmt)
+        if t in _FUNCS:
+            units.append(frozenset(_features(walk(stmt), set())))
+        elif t is ast.ClassDef:
+            for part in (stmt.bases, stmt.keywords, stmt.decorator_list):
+                for node in part:
+                    _features(walk(node), outside)
+            pending.extend(stmt.body)
+        else:
+            _features(walk(stmt), outside)
+    return [frozenset(outside), *units]
 
 
 def _features(nodes, out: set[str]) -> set[str]:
@@ -154,9 +198,6 @@ def _features(nodes, out: set[str]) -> set[str]:
             func = node.func
             if type(func) is _Attribute:
                 out.add("call:" + func.attr)
-        elif t is _Attribute or t is ast.Subscript:
-            if type(node.ctx) is ast.Store:
-                out.add("store")
         elif t is _AugAssign:
             out.add("aug:" + type(node.op).__name__)
     return out
@@ -180,6 +221,46 @@ def _root(node) -> str | None:
     return node.id if type(node) is _Name else None
 
 
+# fields that never hold a node worth visiting (names, flags, contexts, operators), so the walk
+# skips them; `Constant.value` is a Python value
+_SCALAR_FIELDS = {"ctx", "op", "ops", "type_comment", "id", "attr", "name", "asname", "arg",
+                  "module", "level", "conversion", "kind", "is_async", "rest", "tag"}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(t: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(t)
+    if fields is None:
+        fields = _CHILD_FIELDS[t] = tuple(
+            f for f in t._fields
+            if f not in _SCALAR_FIELDS and not (f == "value" and t in (ast.Constant, ast.MatchSingleton)))
+    return fields
+
+
+def walk(node: ast.AST):
+    """Every node under ``node``, parents before children (ast.walk's nodes, less expression
+    contexts and operators, in about a third of its time)."""
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _CHILD_FIELDS
+    while stack:
+        node = pop()
+        fields = fields_of.get(type(node))
+        if fields is None:
+            if not isinstance(node, ast.AST):
+                continue  # a name in a list field (`global a, b`)
+            fields = _child_fields(type(node))
+        yield node
+        for f in fields:
+            v = getattr(node, f)
+            if v is None:
+                continue
+            if type(v) is list:
+                extend(v)
+            else:
+                push(v)
+
+
 def summarize(tree: ast.AST) -> Summary:
     s = Summary(tree)
     data_calls = s.data_calls
@@ -188,7 +269,7 @@ def summarize(tree: ast.AST) -> Summary:
     loads = s.loads
     attr_roots = s.attr_roots
     quiet: set[int] = set()  # callee, attribute-base, annotation and isinstance-type nodes
-    for node in ast.walk(tree):
+    for node in walk(tree):
         t = type(node)
         if t is _Name:
             if type(node.ctx) is _Load and id(node) not in quiet:
@@ -209,7 +290,7 @@ def summarize(tree: ast.AST) -> Summary:
                 if data:
                     data_calls.setdefault(func.id, set()).add(func.id)
                 if func.id in _TYPE_TESTS and len(node.args) == 2:
-                    quiet.update(map(id, ast.walk(node.args[1])))
+                    quiet.update(map(id, walk(node.args[1])))
             elif tf is _Attribute:
                 root = _root(func.value)
                 called_attrs.setdefault(func.attr, set()).add(root)
@@ -226,10 +307,10 @@ def summarize(tree: ast.AST) -> Summary:
         elif t in _FUNCS:
             s.defs.add(node.name)
             if node.returns is not None:
-                quiet.update(map(id, ast.walk(node.returns)))
+                quiet.update(map(id, walk(node.returns)))
         elif t in _ANNOTATED:
             if node.annotation is not None:
-                quiet.update(map(id, ast.walk(node.annotation)))
+                quiet.update(map(id, walk(node.annotation)))
         elif t is _Import:
             for a in node.names:
                 if a.asname:

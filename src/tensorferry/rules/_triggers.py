@@ -40,16 +40,19 @@ NEGATIVE_VIEWS = ("flip", "fliplr", "flipud", "rot90")
 
 
 def numpy_conversion(syntax) -> bool:
-    """A tensor -> ndarray conversion: `....numpy()`, or a numpy reader or dtype called."""
+    """A tensor -> ndarray conversion: `....numpy()`, or a numpy reader or dtype called on
+    something that is not a literal (a literal is never a tensor)."""
     from tensorferry.facts import NUMPY_DTYPES
 
     return (syntax.method_called(("numpy",))
-            or syntax.calls(NUMPY_READERS + tuple(NUMPY_DTYPES), NUMPY))
+            or syntax.calls(NUMPY_READERS + tuple(NUMPY_DTYPES), NUMPY, data=True))
 
 
-def torch_conversion(syntax, names=TORCH_CONVERSIONS + LEGACY_NAMES) -> bool:
-    """A call that may resolve to one of the torch functions ``names``."""
-    return syntax.calls(names, TORCH)
+def torch_conversion(syntax, names=TORCH_CONVERSIONS + LEGACY_NAMES, *, data: bool = True) -> bool:
+    """A call that may resolve to one of the torch functions ``names``; with ``data`` (for the
+    rules about converting an array or a tensor, never a literal) only calls whose first
+    argument is not a literal count."""
+    return syntax.calls(names, TORCH, data=data)
 
 
 def negative_stride(syntax) -> bool:

@@ -23,8 +23,8 @@ class LegacyConstructor(Rule):
     triggers = ((TORCH, LEGACY),)
     @classmethod
     def gate(cls, syntax) -> bool:
-        # a call that may resolve to a legacy constructor
-        return torch_conversion(syntax, LEGACY_NAMES)
+        # a call that may resolve to a legacy constructor (of data or of sizes, literals too)
+        return torch_conversion(syntax, LEGACY_NAMES, data=False)
 
     docs = RuleDocs(
         what="""

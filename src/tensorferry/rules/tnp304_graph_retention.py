@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from tensorferry.facts import TENSOR
 from tensorferry.rules._common import describe
+import ast
+
 from tensorferry.rules._triggers import GRAD, TORCH
 from tensorferry.rules.base import Rule, RuleDocs
 
@@ -38,19 +40,14 @@ class GraphRetention(Rule):
 
     @classmethod
     def gate(cls, syntax) -> bool:
-        # in one function (with what it nests), or outside functions: a `.cpu()` / `.to()` call
-        # and a store (attribute or item assignment, `append` & co), or `+=` / `-=` and a
-        # backward (or `.eval()`) call
-        if not (syntax.method_called(("cpu", "to")) or syntax.augassigns):
+        # a `.cpu()` / `.to()` result that reaches a store (see `_moved_store`), or `+=` / `-=`
+        # in a function (with what it nests) that calls backward or `.eval()`
+        if syntax.method_called(("cpu", "to")) and _moved_store(syntax):
+            return True
+        if not syntax.augassigns & {ast.Add, ast.Sub}:
             return False
         autograd = syntax.calls(("grad", "backward"), TORCH)
-        keeping = {"call:" + m for m in _KEEPING_METHODS} | {"store"}
-        units = syntax.units()
-        stored_anywhere = any(u & keeping for u in units)
-        for i, u in enumerate(units):
-            if "call:cpu" in u or "call:to" in u:
-                if u & keeping or (i == 0 and stored_anywhere):
-                    return True  # a value moved outside functions can be stored in any of them
+        for u in syntax.units():
             if ("aug:Add" in u or "aug:Sub" in u) and (
                     autograd or "call:backward" in u or "call:eval" in u):
                 return True
@@ -291,3 +288,97 @@ literals, are not followed.
             elif isinstance(n, cst.UnaryOperation):
                 stack.append(n.expression)
         return out
+
+
+# -- syntax gate ---------------------------------------------------------------------------------
+# The analysis hands a `.cpu()` / `.to()` result on as the same value only through names and
+# attributes (assignments, unpacking, walrus, loops and comprehensions over containers holding
+# it, `next(...)` & co), tuple, list, set and dict literals, conditional expressions and
+# subscripts holding it, and methods that return their receiver; the rule follows it through
+# the `_KEEPS_GRAPH` methods. `_moved_store` over-approximates that flow, with names alone and
+# over the whole file, and asks whether such a value can reach a store.
+_ELEMENT_BUILTINS = {"next", "iter", "list", "tuple", "sorted", "reversed", "max", "min"}
+# methods the analysis answers with their receiver (besides in-place `..._()` tensor methods)
+_RETURNS_RECEIVER = {"eval", "train", "share_memory", "apply", "zero_grad", "byteswap"}
+
+
+def _moved_store(syntax) -> bool:
+    names: set[str] = set()  # names that may hold a moved value
+    attrs: set[str] = set()  # attributes that may hold one
+
+    def moved(e) -> bool:
+        t = type(e)
+        if t is ast.Call:
+            f = e.func
+            if type(f) is ast.Attribute:
+                m = f.attr
+                return m in ("cpu", "to") or (
+                    (m in _KEEPS_GRAPH or m in _RETURNS_RECEIVER or m.endswith("_")) and moved(f.value))
+            if type(f) is ast.Name and f.id in _ELEMENT_BUILTINS:
+                return any(moved(a) for a in e.args)
+            return False
+        if t is ast.Name:
+            return e.id in names
+        if t is ast.Attribute:
+            return e.attr in attrs
+        if t is ast.Subscript or t is ast.Starred or t is ast.NamedExpr:
+            return moved(e.value)
+        if t is ast.IfExp:
+            return moved(e.body) or moved(e.orelse)
+        if t is ast.Tuple or t is ast.List or t is ast.Set:
+            return any(moved(x) for x in e.elts)
+        if t is ast.Dict:
+            return any(moved(x) for x in e.values)
+        return False
+
+    bindings: list = []  # (targets, value)
+    stores: list = []  # values stored on an attribute or item, or kept by a container method
+    for part in syntax.parts:
+        found = syntax.part_cache("moved-store", part, _flows)
+        bindings += found[0]
+        stores += found[1]
+    grew = True
+    while grew:
+        grew = False
+        for targets, value in bindings:
+            if moved(value):
+                for n in targets:
+                    if type(n) is ast.Name and n.id not in names:
+                        names.add(n.id)
+                        grew = True
+                    elif type(n) is ast.Attribute and n.attr not in attrs:
+                        attrs.add(n.attr)
+                        grew = True
+    return any(moved(v) for v in stores)
+
+
+def _flows(tree):
+    """The bindings (bound names and attributes, value) and stored values under ``tree``."""
+    from tensorferry.syntax import walk
+
+    def bound(targets):
+        return [n for tg in targets for n in walk(tg) if type(n) in (ast.Name, ast.Attribute)]
+
+    bindings = []
+    stores = []
+    for n in walk(tree):
+        t = type(n)
+        if t is ast.Assign:
+            targets = bound(n.targets)
+            bindings.append((targets, n.value))
+            if any(type(x) in (ast.Attribute, ast.Subscript) for tg in n.targets for x in walk(tg)):
+                stores.append(n.value)
+        elif t is ast.AnnAssign and n.value is not None:
+            bindings.append((bound([n.target]), n.value))
+            if type(n.target) in (ast.Attribute, ast.Subscript):
+                stores.append(n.value)
+        elif t is ast.AugAssign and type(n.target) in (ast.Attribute, ast.Subscript):
+            stores.append(n.value)
+        elif t is ast.NamedExpr:
+            bindings.append((bound([n.target]), n.value))
+        elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
+            bindings.append((bound([n.target]), n.iter))
+        elif t is ast.Call and type(n.func) is ast.Attribute and n.func.attr in _KEEPING_METHODS:
+            stores.extend(n.args)
+            stores.extend(k.value for k in n.keywords)
+    return bindings, stores

@@ -1,0 +1,256 @@
+"""Leave out of the libcst parse the functions that cannot hold or change a finding.
+
+Most of a large file is functions and methods where no rule that runs on the file can report:
+no conversion, no `.numpy()`, no moved value reaching a store. The analysis never carries a value
+out of a function (a call's result is unknown to it), so a function matters only for the
+findings inside it, with three exceptions handled here:
+
+* ``__init__`` methods give a class its attributes, and module and class bodies give every
+  function its globals: they are always kept, and each function's relevance is decided on its
+  own syntax together with theirs (``syntax.merge``), so a value that comes from them counts;
+* the class analysis reads every method for ``self.x = ...`` and ``self.x += ...`` (which
+  attributes stay what ``__init__`` made them): those two name sets are computed here from
+  CPython's tree of the whole file and handed to the analysis (``class_facts``);
+* TNP103 looks across the file for float64 work (``torch.float64``, ``.double()``) and for
+  ``DataLoader(collate_fn=...)``: a function that mentions either is kept while TNP103 runs.
+
+A function that is left out keeps its decorators and signature, and its body becomes one string
+over the same lines (``pass`` for a one-line body), so every kept node keeps its line, column
+and code.
+``tests/test_prefilter.py`` and ``bench/prefilter.py --compare`` check that the findings are the
+same as with every rule on the whole file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+
+from tensorferry.syntax import merge, summarize, walk
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # CPython's line breaks
+_DOUBLE = ("float64", "double", "DoubleTensor")
+
+
+class Plan:
+    """The reduced source and the class facts of the whole file, in statement order."""
+
+    def __init__(self, source: str, class_facts: list[tuple[str, set[str], set[str]]],
+                 left_out: int, lines_left_out: int) -> None:
+        self.source = source
+        self.class_facts = class_facts
+        self.left_out = left_out  # functions left out
+        self.lines_left_out = lines_left_out  # lines of their bodies
+
+
+class Parts:
+    """A module's syntax summarised in parts: what is always kept (module and class bodies,
+    ``__init__`` methods) and each function that may be left out. ``whole`` is the summary of
+    the file, the union of the parts."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        context: list[ast.stmt] = []
+        self.units: list[ast.AST] = []
+        _split(tree.body, context, self.units)
+        self.base = summarize(ast.Module(body=context, type_ignores=[]))
+        self.summaries = [summarize(u) for u in self.units]
+        whole = self.base
+        for own in self.summaries:
+            whole = merge(whole, own)
+        self.whole = whole
+
+    def plan(self, source: str, rules: Sequence[type]) -> Plan | None:
+        """A reduced source for ``rules``, or None when every function may matter."""
+        if not self.units:
+            return None
+        lines = _LINE.findall(source)
+        base = self.base
+        cheap = [r for r in rules if not r.gate_walks]
+        walking = [r for r in rules if r.gate_walks]
+        double = any(r.code == "TNP103" for r in rules)
+        if double:
+            double_names = set(_DOUBLE) | {local for local, quals in base.imports.items()
+                                           if any(q.rsplit(".", 1)[-1] in _DOUBLE for q in quals)}
+        drop = []
+        for unit, own in zip(self.units, self.summaries):
+            if not _own_lines(unit, lines):
+                continue
+            both = merge(base, own)
+            if any(r.gate(both) for r in cheap) or any(r.gate(both) for r in walking):
+                continue
+            if double and (own.mentions(double_names) or both.calls(("DataLoader",), "torch")):
+                continue
+            drop.append(unit)
+        if not drop:
+            return None
+        for unit in drop:
+            first, last = unit.body[0].lineno, unit.end_lineno
+            head = lines[first - 1]
+            indent = head[:len(head) - len(head.lstrip(" \t\f"))]
+            if first == last:
+                lines[first - 1] = indent + "pass" + _ending(head)
+                continue
+            # one string over the body's lines: a single node for libcst, whatever the body held
+            lines[first - 1] = indent + '"""' + _ending(head)
+            for i in range(first, last - 1):
+                lines[i] = _ending(lines[i])
+            lines[last - 1] = '"""' + _ending(lines[last - 1])
+        dropped = {id(u) for u in drop}
+        return Plan("".join(lines), list(_class_facts(self.tree.body, dropped)), len(drop),
+                    sum(u.end_lineno - u.body[0].lineno + 1 for u in drop))
+
+
+def plan(source: str, tree: ast.Module, rules: Sequence[type]) -> Plan | None:
+    """A reduced source for ``rules`` on ``source`` (CPython's ``tree`` of it), or None."""
+    return Parts(tree).plan(source, rules)
+
+
+def _split(body, context: list, units: list) -> None:
+    """Module and class bodies into kept statements and the functions that may be left out
+    (functions and methods other than ``__init__``; a class header is kept, and its body is
+    split the same way)."""
+    for stmt in body:
+        t = type(stmt)
+        if t in _FUNCS and stmt.name != "__init__":
+            units.append(stmt)
+        elif t is ast.ClassDef:
+            context.append(ast.ClassDef(name=stmt.name, bases=stmt.bases, keywords=stmt.keywords,
+                                        decorator_list=stmt.decorator_list, body=[]))
+            _split(stmt.body, context, units)
+        else:
+            context.append(stmt)
+
+
+def _own_lines(fn, lines: list[str]) -> bool:
+    """Does the body start on a line of its own (not `def f(): return x`)?"""
+    first = fn.body[0]
+    if first.lineno <= fn.lineno or first.lineno > len(lines):
+        return False
+    return not lines[first.lineno - 1][:first.col_offset].strip()
+
+
+def _ending(line: str) -> str:
+    if line.endswith("\r\n"):
+        return "\r\n"
+    if line.endswith(("\n", "\r")):
+        return line[-1]
+    return ""
+
+
+# -- class facts (the same sets as Analyzer.attrs_assigned_outside_init and
+#    attrs_only_augassigned_outside_init, read from CPython's tree) --------------------------------
+
+def _self_attr(t) -> str | None:
+    if type(t) is ast.Attribute and type(t.value) is ast.Name and t.value.id == "self":
+        return t.attr
+    return None
+
+
+def _targets(t, out: set[str]) -> None:
+    if type(t) in (ast.Tuple, ast.List):
+        for e in t.elts:
+            _targets(e.value if type(e) is ast.Starred else e, out)
+    else:
+        name = _self_attr(t)
+        if name:
+            out.add(name)
+
+
+def class_facts(cls: ast.ClassDef) -> tuple[set[str], set[str]]:
+    """(attributes assigned in methods other than __init__, those only changed with `+=` & co)."""
+    reassigned: set[str] = set()
+    plain: set[str] = set()
+    aug: set[str] = set()
+    for stmt in cls.body:
+        if type(stmt) not in _FUNCS or stmt.name == "__init__":
+            continue
+        for n in walk(stmt):
+            t = type(n)
+            if t is ast.Assign:
+                for tg in n.targets:
+                    _targets(tg, reassigned)
+                    _targets(tg, plain)
+            elif t is ast.AnnAssign:
+                _targets(n.target, reassigned)
+                _targets(n.target, plain)
+            elif t is ast.AugAssign:
+                _targets(n.target, reassigned)
+                name = _self_attr(n.target)
+                if name:
+                    aug.add(name)
+    return reassigned, aug - plain
+
+
+def _nested(stmt) -> list[list]:
+    """The statement lists of a compound statement, in the order ``libcst_classes`` reads them."""
+    out = [getattr(stmt, "body", None)]
+    for h in getattr(stmt, "handlers", ()) or ():
+        out.append(h.body)
+    out.append(getattr(stmt, "orelse", None))  # an `elif` is an `If` alone in the list
+    out.append(getattr(stmt, "finalbody", None))
+    for case in getattr(stmt, "cases", ()) or ():
+        out.append(case.body)
+    return [b for b in out if isinstance(b, list)]
+
+
+def _class_facts(body, dropped: set[int]):
+    """(name, reassigned, augmented) of every class, in statement order, outside dropped bodies."""
+    for stmt in body:
+        if id(stmt) in dropped:
+            continue
+        if type(stmt) is ast.ClassDef:
+            yield (stmt.name, *class_facts(stmt))
+        for inner in _nested(stmt):
+            yield from _class_facts(inner, dropped)
+
+
+def libcst_classes(module) -> list:
+    """Every ClassDef of a libcst module, in the same statement order as ``_class_facts``."""
+    import libcst as cst
+
+    def suite(block) -> list:
+        if isinstance(block, cst.IndentedBlock):
+            return list(block.body)
+        return []  # a one-line suite holds small statements only
+
+    def nested(stmt) -> list[list]:
+        out = [suite(getattr(stmt, "body", None))]
+        for h in getattr(stmt, "handlers", ()) or ():
+            out.append(suite(h.body))
+        orelse = getattr(stmt, "orelse", None)
+        if isinstance(orelse, cst.If):
+            out.append([orelse])
+        elif orelse is not None:
+            out.append(suite(orelse.body))
+        final = getattr(stmt, "finalbody", None)
+        if final is not None:
+            out.append(suite(final.body))
+        for case in getattr(stmt, "cases", ()) or ():
+            out.append(suite(case.body))
+        return out
+
+    out = []
+
+    def visit(stmts) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                continue
+            if isinstance(stmt, cst.ClassDef):
+                out.append(stmt)
+            for inner in nested(stmt):
+                visit(inner)
+
+    visit(module.body)
+    return out
+
+
+def facts_for(module, facts: list[tuple[str, set[str], set[str]]]) -> dict[int, tuple] | None:
+    """``{id(libcst ClassDef): (reassigned, augmented)}``, or None when the two trees disagree."""
+    classes = libcst_classes(module)
+    if len(classes) != len(facts) or any(c.name.value != f[0] for c, f in zip(classes, facts)):
+        return None
+    return {id(c): (f[1], f[2]) for c, f in zip(classes, facts)}
+__all__ = ["Plan", "plan", "class_facts", "facts_for", "Summary"]
