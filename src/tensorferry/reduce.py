@@ -57,10 +57,7 @@ class Parts:
         _split(tree.body, context, self.units)
         self.base = summarize(ast.Module(body=context, type_ignores=[]))
         self.summaries = [summarize(u) for u in self.units]
-        whole = self.base
-        for own in self.summaries:
-            whole = merge(whole, own)
-        self.whole = whole
+        self.whole = merge(self.base, *self.summaries)
 
     def plan(self, source: str, rules: Sequence[type]) -> Plan | None:
         """A reduced source for ``rules``, or None when every function may matter."""

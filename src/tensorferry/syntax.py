@@ -148,28 +148,39 @@ class Summary:
         return found
 
 
-def merge(a: Summary, b: Summary) -> Summary:
-    """The summary of both parts together (``a``'s cache is shared, not copied)."""
-    s = Summary(*a.parts, *b.parts)
-    s.cache = a.cache
-    s.called_names = a.called_names | b.called_names
-    s.imports = _union(a.imports, b.imports)
-    s.called_attrs = _union(a.called_attrs, b.called_attrs)
-    s.data_calls = _union(a.data_calls, b.data_calls)
-    s.loads = _union(a.loads, b.loads)
-    s.attr_roots = _union(a.attr_roots, b.attr_roots)
-    s.defs = a.defs | b.defs
-    s.stepped_slice = a.stepped_slice or b.stepped_slice
-    s.augassigns = a.augassigns | b.augassigns
-    s.method_chains = a.method_chains | b.method_chains
+def merge(first: Summary, *others: Summary) -> Summary:
+    """The summary of all the parts together (``first``'s cache is shared, not copied)."""
+    s = Summary(*first.parts, *(p for o in others for p in o.parts))
+    s.cache = first.cache
+    s.called_names = set(first.called_names)
+    s.imports = _copy(first.imports)
+    s.called_attrs = _copy(first.called_attrs)
+    s.data_calls = _copy(first.data_calls)
+    s.loads = _copy(first.loads)
+    s.attr_roots = _copy(first.attr_roots)
+    s.defs = set(first.defs)
+    s.stepped_slice = first.stepped_slice
+    s.augassigns = set(first.augassigns)
+    s.method_chains = set(first.method_chains)
+    for o in others:
+        s.called_names |= o.called_names
+        for mine, theirs in ((s.imports, o.imports), (s.called_attrs, o.called_attrs),
+                             (s.data_calls, o.data_calls), (s.loads, o.loads),
+                             (s.attr_roots, o.attr_roots)):
+            for k, v in theirs.items():
+                if k in mine:
+                    mine[k] |= v
+                else:
+                    mine[k] = set(v)
+        s.defs |= o.defs
+        s.stepped_slice = s.stepped_slice or o.stepped_slice
+        s.augassigns |= o.augassigns
+        s.method_chains |= o.method_chains
     return s
 
 
-def _union(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out[k] | v if k in out else v
-    return out
+def _copy(d: dict) -> dict:
+    return {k: set(v) for k, v in d.items()}
 
 
 def _units(tree) -> list[frozenset[str]]:
