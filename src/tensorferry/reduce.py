@@ -250,4 +250,3 @@ def facts_for(module, facts: list[tuple[str, set[str], set[str]]]) -> dict[int, 
     if len(classes) != len(facts) or any(c.name.value != f[0] for c, f in zip(classes, facts)):
         return None
     return {id(c): (f[1], f[2]) for c, f in zip(classes, facts)}
-__all__ = ["Plan", "plan", "class_facts", "facts_for", "Summary"]
