@@ -213,9 +213,13 @@ def _cpython_error(source: str) -> tuple[str, int, int] | None:
     return _cpython_parse(source)[1]
 
 
-def _too_deep(verdict) -> bool:
-    return verdict is not None and (verdict[0].startswith("nesting too deep")
-                                    or verdict[0] in _DEPTH_ERRORS)
+def _too_deep(filename: str, verdict) -> Diagnostic | None:
+    """The TNP001 for a source nested deeper than CPython accepts (never given to libcst)."""
+    if verdict is None or verdict is _UNKNOWN or not (
+            verdict[0].startswith("nesting too deep") or verdict[0] in _DEPTH_ERRORS):
+        return None
+    msg, row, col = verdict
+    return parse_error(filename, f"cannot parse: {msg}", row, col)
 
 
 def parse(source: str, filename: str, *, gate: bool = True):
@@ -227,9 +231,9 @@ def parse(source: str, filename: str, *, gate: bool = True):
     verdict = _UNKNOWN
     if gate:
         verdict = _cpython_error(source)
-        if _too_deep(verdict):
-            msg, row, col = verdict
-            return None, parse_error(filename, f"cannot parse: {msg}", row, col)
+        deep = _too_deep(filename, verdict)
+        if deep is not None:
+            return None, deep
     return call_deep(_parse_libcst, source, filename, verdict)
 
 
@@ -361,9 +365,9 @@ def lint_source(source: str, filename: str = "<stdin>",
     verdict = _UNKNOWN
     if tree is None and gate:
         tree, verdict = _cpython_parse(source)
-        if _too_deep(verdict):
-            msg, row, col = verdict
-            result.diagnostics.append(parse_error(filename, f"cannot parse: {msg}", row, col))
+        deep = _too_deep(filename, verdict)
+        if deep is not None:
+            result.diagnostics.append(deep)
             result.error = True
             return result
     planned = None
