@@ -34,3 +34,44 @@ def test_plugin_import_does_not_load_libcst():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+PARENT = r"""
+import sys
+sys.path.insert(0, %r)
+from tensorferry.rules import all_rules
+from tensorferry.runner import check_paths
+report = check_paths([%r], all_rules(), jobs=2, cache_dir=%r or None)
+print(len(report.diagnostics), "libcst" in sys.modules)
+"""
+
+
+def _parent_run(folder, cache_dir=""):
+    out = subprocess.run([sys.executable, "-c", PARENT % (SRC, str(folder), str(cache_dir))],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    count, loaded = out.stdout.split()
+    return int(count), loaded == "True"
+
+
+def test_parallel_run_imports_libcst_once_before_forking(tmp_path):
+    # workers forked after the import share it; the findings are the workers' as usual
+    (tmp_path / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
+    (tmp_path / "b.py").write_text("import os\nprint(os.sep)\n")
+    assert _parent_run(tmp_path) == (1, True)
+
+
+def test_parallel_run_without_candidates_does_not_import_libcst(tmp_path):
+    (tmp_path / "a.py").write_text("import torch\nx = torch.zeros(5)\n")
+    (tmp_path / "b.py").write_text("import os\nprint(os.sep)\n")
+    assert _parent_run(tmp_path) == (0, False)
+
+
+def test_warm_parallel_run_does_not_import_libcst(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
+    (src / "b.py").write_text("import numpy as np\nimport torch\ny = torch.from_numpy(np.ones(2))\n")
+    cache = tmp_path / "cache"
+    assert _parent_run(src, cache)[0] == 1  # fills the cache
+    assert _parent_run(src, cache) == (1, False)  # every file is a cache hit

@@ -303,6 +303,21 @@ def _parse_unvalidated(source: str):
         CSTNode.__post_init__ = validating
 
 
+def preload() -> None:
+    """Import everything linting a file past the prefilters needs (libcst and its native parser,
+    the analysis, the positions pass). The runner calls it before it forks its workers, when a
+    file may need them, so that the workers share one import instead of each paying for it."""
+    import importlib
+
+    for name in ("queue", "libcst", "libcst.native", "tensorferry.analysis",
+                 "tensorferry.context", "tensorferry.positions", "tensorferry.reduce",
+                 "tensorferry.syntax", "tensorferry.edits", "tensorferry.sharing"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a libcst without the native module parses without it
+            pass
+
+
 def noqa_filter(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Drop findings suppressed by `# noqa` on their row or by a file-level `# tensorferry: noqa`."""
     if not diagnostics:
