@@ -79,3 +79,24 @@ def test_unwritable_cache_is_not_an_error(tmp_path, capsys):
     blocker.write_text("")
     rc, out = run(capsys, "check", "--cache-dir", str(blocker / "sub"), "--output-format", "concise", str(f))
     assert rc == 1 and "TNP101" in out
+
+
+def test_warm_parallel_run_starts_no_worker(tmp_path, capsys, monkeypatch):
+    # hits are answered before any worker is forked; a changed file alone is linted in-process
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(4):
+        (src / f"m{i}.py").write_text(HAZARD)
+    cache = tmp_path / ".c"
+    args = ["check", "--cache-dir", str(cache), "-j", "2", "--output-format", "json", str(src)]
+    cold = run(capsys, *args)
+    assert cold[0] == 1
+
+    def no_pool(*a, **k):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(runner, "pool_map", no_pool)
+    assert run(capsys, *args) == cold
+    (src / "m0.py").write_text("import torch\ny = torch.tensor([1, 2])\n")
+    rc, out = run(capsys, *args)
+    assert rc == 1 and len(json.loads(out)) == len(json.loads(cold[1])) - 1

@@ -124,18 +124,24 @@ def pool_map(work: Callable, items: Sequence, jobs: int, initializer: Callable,
         yield from pool.map(work, items, chunksize=chunk)
 
 
-def reaches_parser(paths: Sequence[str], rules: Sequence[type[Rule]],
-                   cache: "Cache | None" = None, limit: int = 64) -> bool:
-    """Does one of the first ``limit`` files need libcst: not in the cache, and the text triggers
-    of a rule hold? Asked before forking workers (see ``preload``); a file that cannot be read
-    is left to the worker that reports it."""
+def cached(path: str, cache: Cache) -> tuple[list[Diagnostic], bool] | None:
+    """The cached result for the file at ``path``, or None (not cached, or unreadable: the
+    worker that lints it reports why)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    return cache.get(cache.key(path, raw))
+
+
+def reaches_parser(paths: Sequence[str], rules: Sequence[type[Rule]], limit: int = 64) -> bool:
+    """Do the text triggers of a rule hold in one of the first ``limit`` files, so that linting
+    will need libcst (see ``preload``)? A file that cannot be read is left to its worker."""
     for path in paths[:limit]:
         try:
             with open(path, "rb") as fh:
-                raw = fh.read()
-            if cache is not None and cache.get(cache.key(path, raw)) is not None:
-                continue
-            text = decode(raw).text
+                text = decode(fh.read()).text
         except (OSError, DecodeError):
             continue
         if triggered(text, rules):
@@ -162,11 +168,24 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
     results: list[tuple[list[Diagnostic], bool]] = []
     if "-" in files:
         results.append(check_one("-", rules, stdin_filename, report.sources))
+    cache = Cache(cache_dir, [r.code for r in rules]) if cache_dir else None
+    if jobs > 1 and len(parallel) > 1 and cache is not None:
+        # cache hits are answered here, and only the other files go to workers: a warm run
+        # starts none
+        todo = []
+        for p in parallel:
+            hit = cached(p, cache)
+            if hit is None:
+                todo.append(p)
+            else:
+                results.append(hit)
+                if progress is not None:
+                    progress(len(results), len(files))
+        parallel = todo
     if jobs > 1 and len(parallel) > 1:
         # Forked workers inherit what this process has imported: importing libcst once here
         # (about 0.2 s) spares each worker its own import, when a file will need it.
-        if reaches_parser(parallel, rules, Cache(cache_dir, [r.code for r in rules])
-                          if cache_dir else None):
+        if reaches_parser(parallel, rules):
             preload()
         for res in pool_map(_work, parallel, jobs, _init_worker,
                             (tuple(r.code for r in rules), cache_dir)):
@@ -174,7 +193,6 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
             if progress is not None:
                 progress(len(results), len(files))
     else:
-        cache = Cache(cache_dir, [r.code for r in rules]) if cache_dir else None
         for p in parallel:
             results.append(check_one(p, rules, cache=cache))
             if progress is not None:
