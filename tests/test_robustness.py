@@ -420,3 +420,42 @@ def test_raising_analysis_is_one_internal_error(monkeypatch):
     result = lint_source(HAZARD.decode(), "m.py", all_rules())
     assert [d.code for d in result.diagnostics] == ["TNP002"]
     assert "internal error in analysis: AttributeError: nope" in result.diagnostics[0].message
+
+
+# -- the cyclic garbage collector is paused for one file, and only for it -----------------------
+
+@pytest.mark.parametrize("failure", [None, "analysis", "recursion", "parse"])
+def test_collector_paused_during_the_lint_and_restored(monkeypatch, failure):
+    import gc
+
+    import tensorferry.analysis as analysis
+
+    seen = []
+    real = analysis.analyze
+
+    def spy(module, *args):
+        seen.append(gc.isenabled())
+        if failure == "analysis":
+            raise ValueError("nope")
+        if failure == "recursion":
+            raise RecursionError()
+        return real(module, *args)
+
+    monkeypatch.setattr(analysis, "analyze", spy)
+    source = "import torch\nx = torch.Tensor(\n" if failure == "parse" else HAZARD.decode()
+    assert gc.isenabled()
+    result = lint_source(source, "m.py", all_rules(), gate=failure != "parse")
+    assert gc.isenabled()
+    assert seen == ([] if failure == "parse" else [False])
+    assert bool(result.diagnostics)
+
+
+def test_collector_left_off_when_the_caller_paused_it():
+    import gc
+
+    gc.disable()
+    try:
+        lint_source(HAZARD.decode(), "m.py", all_rules())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tensorferry.diagnostics import (
@@ -303,6 +305,25 @@ def _parse_unvalidated(source: str):
         CSTNode.__post_init__ = validating
 
 
+@contextmanager
+def paused_gc():
+    """The cyclic garbage collector paused while one file is parsed and analysed.
+
+    libcst builds hundreds of thousands of long-lived nodes per file, and every few thousand
+    allocations the collector walks them (and, in a flake8 worker, everything flake8 holds)
+    looking for cycles; a syntax tree has none. Paused for the file, the collector runs again
+    with the next allocations after it, so cycles made meanwhile are still collected.
+    """
+    if not gc.isenabled():  # paused by the caller (or by another thread's lint)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def preload() -> None:
     """Import everything linting a file past the prefilters needs (libcst and its native parser,
     the analysis, the positions pass). The runner calls it before it forks its workers, when a
@@ -377,6 +398,21 @@ def lint_source(source: str, filename: str = "<stdin>",
         rules = triggered(source, rules)
     if not rules:
         return result
+    with paused_gc():
+        diags = _lint(source, filename, rules, result, gate, tree, prefilter, reduce)
+    if diags is None:  # nothing left to check, or result holds the error
+        return result
+    if noqa:
+        diags = noqa_filter(source, diags)
+    result.diagnostics.extend(diags)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintResult,
+          gate: bool, tree, prefilter: bool, reduce: bool) -> list[Diagnostic] | None:
+    """``lint_source`` past the text triggers: the findings, or None when there are none to
+    add (nothing to check, or ``result`` holds the error)."""
     verdict = _UNKNOWN
     if tree is None and gate:
         tree, verdict = _cpython_parse(source)
@@ -384,7 +420,7 @@ def lint_source(source: str, filename: str = "<stdin>",
         if deep is not None:
             result.diagnostics.append(deep)
             result.error = True
-            return result
+            return None
     planned = None
     if prefilter and tree is not None:
         from tensorferry.reduce import Parts
@@ -392,7 +428,7 @@ def lint_source(source: str, filename: str = "<stdin>",
         parts = Parts(tree)
         rules = select(parts.whole, rules)
         if not rules:
-            return result
+            return None
         if reduce:
             planned = parts.plan(source, rules)
     # a tree means CPython accepted the source: libcst's node checks can be skipped
@@ -401,22 +437,15 @@ def lint_source(source: str, filename: str = "<stdin>",
     if err is not None:
         result.diagnostics.append(err)
         result.error = True
-        return result
+        return None
     result.parsed = True
     try:
-        diags = call_deep(_run_rules, module, filename, rules, result, class_facts)
+        return call_deep(_run_rules, module, filename, rules, result, class_facts)
     except _TooDeep:
         result.diagnostics = [parse_error(
             filename, "cannot analyse: nesting too deep (recursion limit reached)")]
         result.error = True
-        return result
-    if diags is None:  # the analysis failed; result holds the internal error
-        return result
-    if noqa:
-        diags = noqa_filter(source, diags)
-    result.diagnostics.extend(diags)
-    result.diagnostics.sort(key=Diagnostic.sort_key)
-    return result
+        return None
 
 
 def _parse_planned(source: str, filename: str, verdict, validate: bool, planned):
