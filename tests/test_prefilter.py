@@ -279,7 +279,8 @@ def test_left_out_functions_keep_lines_and_class_facts():
     old, new = REDUCIBLE.splitlines(), p.source.splitlines()
     assert len(old) == len(new)
     changed = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b]
-    assert changed == [13, 14, 15]  # the body of `replace` only
+    assert changed == [12, 13, 14, 15]  # `replace` only: its name stays, its decorators would too
+    assert new[11] == '    def replace(*_): """' and new[12:14] == ["", ""] and new[14] == '"""'
     ast.parse(p.source)
     # `replace` rebinds `self.w`, so `read` cannot rely on `__init__`'s grad-free tensor: the
     # finding needs the class facts of the whole file, not of the reduced one
@@ -315,3 +316,49 @@ def test_summary_in_parts_is_the_summary_of_the_file(path):
     pu, wu = parts.units(), whole.units()
     assert pu[0] == wu[0]  # code outside functions
     assert sorted(map(sorted, pu[1:])) == sorted(map(sorted, wu[1:]))  # one entry per function
+
+
+LEFT_OUT_SHAPES = '''import torch
+
+
+class A:
+    @staticmethod
+    @torch.no_grad()
+    def helper(x: "torch.Tensor" = torch.zeros(1),
+               *rest, key=lambda v: v,
+               **kw) -> int:  # a comment
+        """Docs."""
+        return 1
+
+    async def later(self):
+        await something()
+        return 2
+
+    def kept(self, t):
+        return t.cpu().detach()
+
+
+def one_more(a,
+             b):
+    return a + b
+'''
+
+
+def test_left_out_functions_of_any_shape_parse_and_keep_kept_code():
+    import ast
+
+    from tensorferry.reduce import plan
+
+    p = plan(LEFT_OUT_SHAPES, ast.parse(LEFT_OUT_SHAPES), triggered(LEFT_OUT_SHAPES, all_rules()))
+    assert p is not None and p.left_out == 3
+    tree = ast.parse(p.source)  # decorators kept, `async def` kept, multi-line signatures gone
+    old, new = LEFT_OUT_SHAPES.splitlines(), p.source.splitlines()
+    assert len(old) == len(new)
+    assert new[4:6] == old[4:6] and new[6] == '    def helper(*_): """'
+    assert new[12] == '    async def later(*_): """' and new[20] == 'def one_more(*_): """'
+    assert [ln for ln in new if "kept" in ln or "detach" in ln] == old[16:18]
+    names = [n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert sorted(names) == ["helper", "kept", "later", "one_more"]
+    full = lint_source(LEFT_OUT_SHAPES, "s.py", prefilter=False).diagnostics
+    assert [d.code for d in full] == ["TNP303"]
+    assert _key(lint_source(LEFT_OUT_SHAPES, "s.py").diagnostics) == _key(full)

@@ -14,9 +14,9 @@ findings inside it, with three exceptions handled here:
 * TNP103 looks across the file for float64 work (``torch.float64``, ``.double()``) and for
   ``DataLoader(collate_fn=...)``: a function that mentions either is kept while TNP103 runs.
 
-A function that is left out keeps its decorators and signature, and its body becomes one string
-over the same lines (``pass`` for a one-line body), so every kept node keeps its line, column
-and code.
+A function that is left out keeps its decorators and name; its parameters and body become
+``def name(*_):`` and one triple-quoted string over the same lines, so every kept node keeps its
+line, column and code.
 ``tests/test_prefilter.py`` and ``bench/prefilter.py --compare`` check that the findings are the
 same as with every rule on the whole file.
 """
@@ -84,20 +84,10 @@ class Parts:
         if not drop:
             return None
         for unit in drop:
-            first, last = unit.body[0].lineno, unit.end_lineno
-            head = lines[first - 1]
-            indent = head[:len(head) - len(head.lstrip(" \t\f"))]
-            if first == last:
-                lines[first - 1] = indent + "pass" + _ending(head)
-                continue
-            # one string over the body's lines: a single node for libcst, whatever the body held
-            lines[first - 1] = indent + '"""' + _ending(head)
-            for i in range(first, last - 1):
-                lines[i] = _ending(lines[i])
-            lines[last - 1] = '"""' + _ending(lines[last - 1])
+            _leave_out(unit, lines)
         dropped = {id(u) for u in drop}
         return Plan("".join(lines), list(_class_facts(self.tree.body, dropped)), len(drop),
-                    sum(u.end_lineno - u.body[0].lineno + 1 for u in drop))
+                    sum(u.end_lineno - u.lineno + 1 for u in drop))
 
 
 def plan(source: str, tree: ast.Module, rules: Sequence[type]) -> Plan | None:
@@ -119,6 +109,21 @@ def _split(body, context: list, units: list) -> None:
             _split(stmt.body, context, units)
         else:
             context.append(stmt)
+
+
+def _leave_out(fn, lines: list[str]) -> None:
+    """Replace, in ``lines``, the signature and body of ``fn`` by ``def name(*_):`` and one string
+    over the same lines: a single node for libcst, whatever the function held. Its decorators
+    stay: the analysis reads them where the function is defined (grad mode, ``staticmethod``).
+    Parameters, their defaults and annotations are read only when the body is analysed."""
+    first, last = fn.lineno, fn.end_lineno
+    head = lines[first - 1]
+    indent = head[:len(head) - len(head.lstrip(" \t\f"))]
+    keyword = "async def " if type(fn) is ast.AsyncFunctionDef else "def "
+    lines[first - 1] = f'{indent}{keyword}{fn.name}(*_): """' + _ending(head)
+    for i in range(first, last - 1):
+        lines[i] = _ending(lines[i])
+    lines[last - 1] = '"""' + _ending(lines[last - 1])
 
 
 def _own_lines(fn, lines: list[str]) -> bool:
