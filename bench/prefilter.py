@@ -6,13 +6,17 @@ Usage (from the repository root)::
     python3 bench/prefilter.py                     # the whole corpus under .cache/corpus/src
     python3 bench/prefilter.py --every 10          # every 10th file (sorted path order)
     python3 bench/prefilter.py --compare -j 2      # also lint every file with and without it
+    python3 bench/prefilter.py --functions --every 3  # which rules keep which function lines
 
 Prints, per rule and for all rules together, how many files pass the text triggers
 (``Rule.triggers``) and then also the syntax gates (``Rule.gate`` on CPython's tree): only those
 reach libcst, and how many lines of those files' functions are left out of libcst's parse
 (``tensorferry.reduce``). With ``--compare`` every file is linted twice, ``lint_source(..., prefilter=False)``
 (every rule on every parsed file) and with both prefilters, and any difference in the findings is
-listed; the exit status is 1 when there is one. bench/run.py bundles the corpus (run it once first).
+listed; the exit status is 1 when there is one. With ``--functions``, for the files that reach
+libcst: the lines outside the functions that may be left out, the lines of the functions kept,
+and per rule the kept function lines its gate holds on (together with the module around them).
+bench/run.py bundles the corpus (run it once first).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +50,36 @@ def _compare(path: str) -> tuple[str, int, int, list[str], float]:
     return path, len(a), len(b), diff, time.process_time() - start
 
 
+def _functions(parts, text: str, rules, kept_by: Counter, n: int) -> None:
+    """Count the lines of the functions that ``parts.plan`` keeps for ``rules``, and per rule
+    those its gate holds on (the same test as ``Parts.plan``, less TNP103's file-wide evidence)."""
+    from tensorferry.reduce import _LINE, _own_lines
+    from tensorferry.syntax import merge
+
+    lines = _LINE.findall(text)
+    spans = 0
+    for unit, own in zip(parts.units, parts.summaries):
+        span = unit.end_lineno - unit.lineno + 1
+        spans += span
+        kept_by["all"] += span
+        if not _own_lines(unit, lines):
+            kept_by["kept"] += span
+            continue
+        both = merge(parts.base, own)
+        holds = [r.code for r in rules if r.gate(both)]
+        if holds:
+            kept_by["kept"] += span
+        for code in holds:
+            kept_by[code] += span
+    kept_by["outside"] += n - spans
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", type=Path, default=ROOT / ".cache" / "corpus" / "src")
     ap.add_argument("--every", type=int, default=1)
     ap.add_argument("--compare", action="store_true")
+    ap.add_argument("--functions", action="store_true")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     from tensorferry.engine import _cpython_parse, select, triggered
@@ -64,6 +94,7 @@ def main() -> int:
     lines_all = 0
     lines_pass = [0, 0]
     lines_out = 0
+    kept_by: Counter = Counter()
     cpu_text = cpu_gate = 0.0
     for path in files:
         try:
@@ -89,6 +120,8 @@ def main() -> int:
             passing[1] += 1
             lines_pass[1] += n
             lines_out += planned.lines_left_out if planned is not None else 0
+            if args.functions:
+                _functions(parts, text, left, kept_by, n)
         for r in kept:
             per_rule[r.code][0] += 1
         for r in left:
@@ -104,6 +137,13 @@ def main() -> int:
     print("per rule, files passing (text triggers -> and syntax gate):")
     for code, (a, b) in per_rule.items():
         print(f"  {code}: {a} ({a / total:.1%}) -> {b} ({b / total:.1%})")
+    if args.functions:
+        print(f"in the files that reach libcst: {kept_by['outside']} lines outside the functions "
+              f"that may be left out, {kept_by['kept']} lines of kept functions "
+              f"({kept_by['all']} lines of such functions in all)")
+        print("kept function lines each rule's gate holds on:")
+        for code in sorted(k for k in kept_by if k.startswith("TNP")):
+            print(f"  {code}: {kept_by[code]}")
     if not args.compare:
         return 0
     import concurrent.futures

@@ -6,22 +6,27 @@ Usage (from the repository root; bench/run.py bundles the corpus and the samples
     python3 bench/stages.py                          # the 10% sample, 3 rounds
     python3 bench/stages.py --src .cache/bench/sample100 --rounds 5
 
-Lints every file of the sample in-process (no cache, one process) under five configurations,
+Lints every file of the sample in-process (no cache, one process) under seven configurations,
 each adding one measure to the one before, in interleaved rounds so that a noisy machine
-affects all of them alike; prints the median CPU of each and checks that all five report the
-same findings. Then times the stages of the last (the default) configuration:
+affects all of them alike; prints the median CPU of each, and the CPU spent inside the cyclic
+garbage collector, and checks that all of them report the same findings. Then times the stages of the last (the default) configuration:
 
 * ``A`` text triggers only; libcst validates every node; positions from libcst's PositionProvider
 * ``B`` A + positions from one lean code generation pass (``tensorferry.positions``)
 * ``C`` B + libcst's per-node validation skipped for sources CPython accepted
 * ``D`` C + syntax gates on CPython's tree (``Rule.gate``)
 * ``E`` D + functions where no remaining rule can report left out of the parse
-  (``tensorferry.reduce``): the default
+  (``tensorferry.reduce``), their bodies only
+* ``F`` E + the parameters of left-out functions left out too (``def name(*_):``)
+* ``G`` F + the cyclic garbage collector paused while each file is parsed and analysed
+  (``engine.paused_gc``): the default
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import statistics
 import sys
 import time
@@ -31,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-CONFIGS = ("A", "B", "C", "D", "E")
+CONFIGS = ("A", "B", "C", "D", "E", "F", "G")
 
 
 def main() -> int:
@@ -61,7 +66,19 @@ def main() -> int:
     rules = all_rules()
 
     lean_pos, unvalidated, select = context.Context._pos, engine._parse_unvalidated, engine.select
-    parts = reduce.Parts
+    parts, leave_out, paused_gc = reduce.Parts, reduce._leave_out, engine.paused_gc
+
+    def body_only(fn, lines) -> None:  # E: the signature stays, the body becomes one string
+        first, last = fn.body[0].lineno, fn.end_lineno
+        head = lines[first - 1]
+        indent = head[:len(head) - len(head.lstrip(" \t\f"))]
+        if first == last:
+            lines[first - 1] = indent + "pass" + reduce._ending(head)
+            return
+        lines[first - 1] = indent + '"""' + reduce._ending(head)
+        for i in range(first, last - 1):
+            lines[i] = reduce._ending(lines[i])
+        lines[last - 1] = '"""' + reduce._ending(lines[last - 1])
 
     class NoParts:  # no syntax summary at all
         whole = None
@@ -80,11 +97,25 @@ def main() -> int:
         engine._parse_unvalidated = unvalidated if i >= 2 else cst.parse_module
         engine.select = select if i >= 3 else (lambda summary, rules: tuple(rules))
         reduce.Parts = parts if i >= 3 else NoParts
+        reduce._leave_out = leave_out if i >= 5 else body_only
+        engine.paused_gc = paused_gc if i >= 6 else contextlib.nullcontext
         return i >= 4  # reduce
+
+    collector = {"cpu": 0.0, "runs": 0, "start": 0.0}
+
+    def on_collect(phase: str, info: dict) -> None:  # CPU inside the cyclic garbage collector
+        if phase == "start":
+            collector["start"] = time.process_time()
+        else:
+            collector["cpu"] += time.process_time() - collector["start"]
+            collector["runs"] += 1
+
+    gc.callbacks.append(on_collect)
 
     def run(name: str):
         reduce_on = configure(name)
         found = []
+        collector["cpu"], collector["runs"] = 0.0, 0
         start = time.process_time()
         for f, text in texts:
             res = engine.lint_source(text, f, rules, reduce=reduce_on)
@@ -92,11 +123,13 @@ def main() -> int:
         return time.process_time() - start, found
 
     times: dict[str, list[float]] = {c: [] for c in CONFIGS}
+    in_gc: dict[str, list[tuple[float, int]]] = {c: [] for c in CONFIGS}
     reference = None
     for _ in range(args.rounds):
         for c in CONFIGS:
             cpu, found = run(c)
             times[c].append(cpu)
+            in_gc[c].append((collector["cpu"], collector["runs"]))
             if reference is None:
                 reference = found
             elif found != reference:
@@ -109,9 +142,12 @@ def main() -> int:
         m = statistics.median(times[c])
         print(f"  {c}: {m:6.2f} s  {1e6 * m / max(lines, 1):5.1f} ms per 1000 lines  "
               f"{m / base:5.2f}x A   (runs: {', '.join(f'{t:.2f}' for t in times[c])})")
+    print("CPU inside the cyclic garbage collector (gc.callbacks), per run:")
+    for c in CONFIGS:
+        print(f"  {c}: " + ", ".join(f"{t:.2f} s in {n} collections" for t, n in in_gc[c]))
 
     # stage by stage, default configuration
-    configure("E")
+    configure(CONFIGS[-1])
     spent: Counter = Counter()
 
     def timed(name, fn):
@@ -138,7 +174,7 @@ def main() -> int:
     total = time.process_time() - start
     for obj, name, fn in saved:
         setattr(obj, name, fn)
-    print(f"stages of E (one more run, {total:.2f} s CPU):")
+    print(f"stages of {CONFIGS[-1]} (one more run, {total:.2f} s CPU):")
     rules_only = spent["analysis, rules, positions"] - spent["analysis"] - spent["positions"]
     rows = [(k, spent[k]) for k in ("CPython parse", "syntax summaries",
                                      "gates per function and reduced source", "libcst parse",

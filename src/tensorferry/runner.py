@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from tensorferry.cache import Cache
 from tensorferry.diagnostics import Diagnostic
 from tensorferry.engine import lint_source, parse_error, preload, triggered
-from tensorferry.files import DecodeError, decode, discover, read_source
+from tensorferry.files import DecodeError, decode, discover
 from tensorferry.rules import Rule
 
 
