@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tensorferry.fixtures import load_all
 
 FIXTURE_FILES = sorted({c.path for cases in load_all().values() for c in cases})

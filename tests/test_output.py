@@ -11,10 +11,9 @@ import jsonschema
 import pytest
 
 from tensorferry.cli import main
-from tensorferry.diagnostics import Diagnostic, Edit, Fix, Location
+from tensorferry.diagnostics import Diagnostic, Location
 from tensorferry.output import (
     FULL_DESCRIPTION_LIMIT,
-    Sources,
     Style,
     _trim_markdown,
     escape_data,

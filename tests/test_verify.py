@@ -13,21 +13,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import types
 from pathlib import Path
 
 import pytest
 
 from tensorferry.rules import Rule, RuleDocs, all_rules
-
-try:  # the facts engine; the toy rules do not read it
-    import tensorferry.analysis  # noqa: F401
-except ImportError:  # pragma: no cover - only while the engine is not there yet
-    _stub = types.ModuleType("tensorferry.analysis")
-    _stub.analyze = lambda module: None
-    sys.modules["tensorferry.analysis"] = _stub
-
-from tensorferry.verify import (  # noqa: E402
+from tensorferry.verify import (
     CONFIRMED,
     FAILED,
     INSTALL_HINT,

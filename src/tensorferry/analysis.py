@@ -36,7 +36,6 @@ from tensorferry.facts import (
     DICT,
     DTYPE_STRINGS,
     FLOAT,
-    FLOAT_DTYPES,
     FUNCTION,
     GRADCTX,
     INT,

@@ -58,8 +58,6 @@ memory): a tensor without elements holds no uninitialised values.
     )
 
     def check(self, analysis, ctx) -> None:
-        import libcst as cst
-
         seen: set[int] = set()
         for fact in analysis.calls:
             name = legacy_name(fact)

@@ -91,10 +91,10 @@ factory without `requires_grad=True`, already detached, or of an integer dtype).
             fix = ctx.fix("safe", f"Swap to `.detach(){call}`", ctx.replace(fact.node, new_outer))
             ctx.report(
                 fact.node,
-                (f"`.cpu().detach()`: on an accelerator tensor that requires grad, `.cpu()` records an "
-                 f"autograd node that `.detach()` throws away; use `.detach().cpu()`" if attr == "cpu" else
-                 f"`.to(...).detach()`: when `.to(...)` copies (another device or dtype) a tensor that "
-                 f"requires grad, it records an autograd node that `.detach()` throws away; "
-                 f"use `.detach().to(...)`"),
+                ("`.cpu().detach()`: on an accelerator tensor that requires grad, `.cpu()` records an "
+                 "autograd node that `.detach()` throws away; use `.detach().cpu()`" if attr == "cpu" else
+                 "`.to(...).detach()`: when `.to(...)` copies (another device or dtype) a tensor that "
+                 "requires grad, it records an autograd node that `.detach()` throws away; "
+                 "use `.detach().to(...)`"),
                 fix=fix,
             )

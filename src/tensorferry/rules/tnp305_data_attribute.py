@@ -154,7 +154,6 @@ reported.
             data = _data_node(inner, analysis)
             if data is None:
                 return None, ""
-            t = ctx.code(data.value)
             shown = ctx.code(node.with_changes(target=tgt.with_changes(value=data.value))
                              if isinstance(tgt, cst.Subscript) else node.with_changes(target=data.value))
             return data, shown.strip()

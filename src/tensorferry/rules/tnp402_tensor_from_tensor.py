@@ -78,8 +78,6 @@ require grad are not reported: a list of 0-d tensors converts without a warning.
     )
 
     def check(self, analysis, ctx) -> None:
-        import libcst as cst
-
         done: set[int] = set()
         for fact in analysis.calls:
             if fact.qual not in ("torch.tensor", "torch.as_tensor") or fact.has_star:

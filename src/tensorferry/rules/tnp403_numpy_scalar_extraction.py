@@ -109,7 +109,7 @@ it works and equals `t.item()`.
             if fact.method == "item" and not fact.args and id(fact.recv_node) in conv:
                 done.add(id(fact.node))
                 src = conv[id(fact.recv_node)]
-                t, tnode = src[1], src[2]
+                tnode = src[2]
                 base = self.tensor_text(ctx, tnode)
                 msg = (f"`{short(ctx, fact.node, 50)}` converts the tensor to numpy to read one number: "
                        f"{self.what(analysis, ctx, src)}; `.item()` does it directly, 2-5x faster, "
