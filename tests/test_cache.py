@@ -8,6 +8,7 @@ import pytest
 
 import tensorferry.runner as runner
 from tensorferry.cli import main
+from tensorferry.rules import all_rules
 
 HAZARD = "import numpy as np\nimport torch\ny = torch.Tensor(np.array([1, 2]))\n"
 
@@ -100,3 +101,19 @@ def test_warm_parallel_run_starts_no_worker(tmp_path, capsys, monkeypatch):
     (src / "m0.py").write_text("import torch\ny = torch.tensor([1, 2])\n")
     rc, out = run(capsys, *args)
     assert rc == 1 and len(json.loads(out)) == len(json.loads(cold[1])) - 1
+
+
+@pytest.mark.parametrize("method", ["fork", None])
+def test_libcst_is_imported_before_the_workers_only_when_they_are_forked(tmp_path, capsys,
+                                                                          monkeypatch, method):
+    # spawned workers import everything again: importing libcst first would be wasted
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text(HAZARD)
+    preloaded = []
+    monkeypatch.setattr(runner, "start_method", lambda: method)
+    monkeypatch.setattr(runner, "preload", lambda: preloaded.append(True))
+    monkeypatch.setattr(runner, "pool_map", lambda work, items, *a: [
+        runner.check_one(p, all_rules()) for p in items])
+    rc, out = run(capsys, "check", "--no-cache", "-j", "2", "--output-format", "json", str(tmp_path))
+    assert rc == 1 and len(json.loads(out)) == 3
+    assert preloaded == ([True] if method == "fork" else [])

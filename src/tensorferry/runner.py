@@ -108,14 +108,21 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def start_method() -> str | None:
+    """How worker processes start: forked where the platform can, else its default (None)."""
+    import multiprocessing
+
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+
+
 def pool_map(work: Callable, items: Sequence, jobs: int, initializer: Callable,
              initargs: tuple) -> Iterator:
-    """``work`` over ``items`` in ``jobs`` forked processes, results in the order of ``items``."""
+    """``work`` over ``items`` in ``jobs`` processes (see ``start_method``), results in the order
+    of ``items``."""
     import concurrent.futures
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    ctx = multiprocessing.get_context(start_method())
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=min(jobs, len(items)), mp_context=ctx,
         initializer=initializer, initargs=initargs,
@@ -185,7 +192,7 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
     if jobs > 1 and len(parallel) > 1:
         # Forked workers inherit what this process has imported: importing libcst once here
         # (about 0.2 s) spares each worker its own import, when a file will need it.
-        if reaches_parser(parallel, rules):
+        if start_method() == "fork" and reaches_parser(parallel, rules):
             preload()
         for res in pool_map(_work, parallel, jobs, _init_worker,
                             (tuple(r.code for r in rules), cache_dir)):
