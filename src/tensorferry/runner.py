@@ -55,9 +55,21 @@ class Report:
     sources: dict[str, str] = field(default_factory=dict)
 
 
+def _read(path: str, name: str, cache: "Cache | None", lookup: bool = True):
+    """(the file's bytes, its cache key or None, the cached result or None); raises OSError."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if cache is None:
+        return raw, None, None
+    key = cache.key(name, raw)
+    return raw, key, cache.get(key) if lookup else None
+
+
 def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None,
-              sources: dict[str, str] | None = None, cache: "Cache | None" = None
-              ) -> tuple[list[Diagnostic], bool]:
+              sources: dict[str, str] | None = None, cache: "Cache | None" = None,
+              lookup: bool = True) -> tuple[list[Diagnostic], bool]:
+    """Lint one file (``-``: stdin). With ``cache``, a cached result is returned (unless
+    ``lookup`` is off: the caller knows it is not there) and a new one is stored."""
     name = display or path
     key = None
     try:
@@ -66,13 +78,9 @@ def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None
             if sources is not None:
                 sources[name] = src.text
         else:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-            if cache is not None:
-                key = cache.key(name, raw)
-                hit = cache.get(key)
-                if hit is not None:
-                    return hit
+            raw, key, hit = _read(path, name, cache, lookup)
+            if hit is not None:
+                return hit
             src = decode(raw)
     except DecodeError as exc:
         return [parse_error(name, f"cannot read: {exc}")], True
@@ -98,7 +106,8 @@ def _init_worker(codes: tuple[str, ...], cache_dir: str | None) -> None:
 
 
 def _work(path: str) -> tuple[list[Diagnostic], bool]:
-    return check_one(path, _RULES, cache=_CACHE)
+    # the parent has answered the cache hits: what reaches a worker is not in the cache
+    return check_one(path, _RULES, cache=_CACHE, lookup=False)
 
 
 def default_jobs() -> int:
@@ -135,11 +144,9 @@ def cached(path: str, cache: Cache) -> tuple[list[Diagnostic], bool] | None:
     """The cached result for the file at ``path``, or None (not cached, or unreadable: the
     worker that lints it reports why)."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        return _read(path, path, cache)[2]
     except OSError:
         return None
-    return cache.get(cache.key(path, raw))
 
 
 def reaches_parser(paths: Sequence[str], rules: Sequence[type[Rule]], limit: int = 64) -> bool:
