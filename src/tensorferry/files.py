@@ -8,8 +8,9 @@ import os
 import re
 import stat
 import tokenize
-from dataclasses import dataclass
 from pathlib import Path
+
+from tensorferry._record import Record
 
 SKIP_DIRS = {
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pycache__", "build", "dist",
@@ -19,12 +20,13 @@ SKIP_DIRS = {
 PY_SUFFIXES = (".py", ".pyi")
 
 
-def is_venv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
+def is_venv(path: str | os.PathLike) -> bool:
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
 def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[str], list[str]]:
-    """Return (files, errors). Explicit file arguments are always checked; folders are walked."""
+    """Return (files, errors). Explicit file arguments are always checked; folders are walked.
+    A file reached twice (two arguments, a linked folder) is listed once."""
     import fnmatch
 
     exclude = exclude or []
@@ -33,6 +35,8 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
     seen: set[str] = set()
 
     def excluded(p: str) -> bool:
+        if not exclude:
+            return False
         norm = p[2:] if p.startswith("./") else p
         parts = Path(norm).parts
         return any(
@@ -40,8 +44,8 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
             for pat in exclude
         )
 
-    def add(p: str) -> None:
-        key = os.path.realpath(p)
+    def add(p: str, key: str | None = None) -> None:
+        key = key or os.path.realpath(p)
         if key not in seen:
             seen.add(key)
             files.append(p)
@@ -66,11 +70,20 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
                 dirs[:] = sorted(
                     d for d in dirs
                     if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                    and not is_venv(Path(root) / d) and not excluded(os.path.join(root, d))
+                    and not is_venv(os.path.join(root, d)) and not excluded(os.path.join(root, d))
                 )
+                real_root = None
                 for name in sorted(names):
+                    if not name.endswith(PY_SUFFIXES):
+                        continue
                     full = os.path.join(root, name)
-                    if name.endswith(PY_SUFFIXES) and _walkable(full) and not excluded(full):
+                    kind = _walkable(full)
+                    if kind is None or excluded(full):
+                        continue
+                    if kind:  # a regular file, not a link: its real path is its folder's
+                        real_root = real_root or os.path.realpath(root)
+                        add(full, os.path.join(real_root, name))
+                    else:
                         add(full)
         elif os.path.exists(arg):
             add(arg)
@@ -80,22 +93,33 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
     return files, errors
 
 
-def _walkable(path: str) -> bool:
-    """A file a folder walk should read: a regular file, or a link that cannot be followed (a
-    loop, a dangling link), whose read then reports the error. Folders named ``*.py`` are walked
-    as folders; FIFOs, sockets and devices are skipped (reading a FIFO would block the run)."""
+def _walkable(path: str) -> bool | None:
+    """Should a folder walk read this file? True for a regular file; False for a link to one,
+    or a link that cannot be followed (a loop, a dangling link), whose read then reports the
+    error; None for anything else. Folders named ``*.py`` are walked as folders; FIFOs, sockets
+    and devices are skipped (reading a FIFO would block the run)."""
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        st = os.lstat(path)
     except OSError:
+        return False
+    if stat.S_ISREG(st.st_mode):
         return True
+    if not stat.S_ISLNK(st.st_mode):
+        return None
+    try:
+        return False if stat.S_ISREG(os.stat(path).st_mode) else None
+    except OSError:
+        return False
 
 
-@dataclass
-class SourceFile:
-    text: str
-    encoding: str
-    bom: bool
-    raw: bytes
+class SourceFile(Record):
+    __slots__ = ("text", "encoding", "bom", "raw")
+
+    def __init__(self, text: str, encoding: str, bom: bool, raw: bytes) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.bom = bom
+        self.raw = raw
 
 
 class DecodeError(Exception):
