@@ -56,6 +56,28 @@ def test_discovery_nearest_with_table(proj):
     assert find_config(proj / "tests") == proj / "pyproject.toml"
 
 
+def test_discovery_reads_only_files_that_can_name_the_table(proj, capsys):
+    write(proj, "[tool.tensorferry]\nselect = ['TNP3']\n")
+    # a nearer file that cannot configure tensorferry is skipped without being parsed, even
+    # when it is not valid TOML (it belongs to other tools)
+    (proj / "src" / "pyproject.toml").write_text("[project\nname = 'x'\n")
+    assert find_config(proj / "src" / "a.py") == proj / "pyproject.toml"
+    assert codes(capsys, "src") == [("a.py", "TNP303")]
+    # one that names the table, or could through a unicode escape in a quoted key, is parsed
+    (proj / "src" / "pyproject.toml").write_text('[tool."tensorferr\\u0079"]\nselect = ["TNP101"]\n')
+    assert find_config(proj / "src" / "a.py") == proj / "src" / "pyproject.toml"
+    assert codes(capsys, "src") == [("a.py", "TNP101")]
+    (proj / "src" / "pyproject.toml").write_text("[tool.tensorferry\n")
+    rc, out, err = run(capsys, "check", "src")
+    assert rc == 2 and "invalid TOML" in err and out == ""
+
+
+def test_config_not_utf8_is_a_clear_error(proj, capsys):
+    (proj / "pyproject.toml").write_bytes(b"[tool.tensorferry]\nselect = ['TNP3'] # \xff\n")
+    rc, out, err = run(capsys, "check", "src")
+    assert rc == 2 and "invalid TOML: not UTF-8" in err and "Traceback" not in err
+
+
 def test_config_selects(proj, capsys):
     assert codes(capsys, ".") == [("a.py", "TNP101"), ("a.py", "TNP303"),
                                   ("test_a.py", "TNP101"), ("test_a.py", "TNP303")]

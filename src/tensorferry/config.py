@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from tensorferry._record import Record
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
 
 TABLE = "tensorferry"
@@ -29,18 +28,26 @@ class ConfigError(Exception):
     """A configuration problem; the CLI prints it and exits with status 2."""
 
 
-@dataclass
-class Config:
-    path: Path | None = None  # the pyproject.toml read, or None
-    root: Path = field(default_factory=Path.cwd)  # the folder patterns are relative to
-    select: list[str] | None = None
-    ignore: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    extend_exclude: list[str] = field(default_factory=list)
-    unsafe_fixes: bool | None = None
-    output_format: str | None = None
+class Config(Record):
+    __slots__ = ("path", "root", "select", "ignore", "extend_select", "per_file_ignores", "exclude",
+                 "extend_exclude", "unsafe_fixes", "output_format")
+
+    def __init__(self, path: Path | None = None, root: Path | None = None,
+                 select: list[str] | None = None, ignore: list[str] | None = None,
+                 extend_select: list[str] | None = None,
+                 per_file_ignores: dict[str, list[str]] | None = None,
+                 exclude: list[str] | None = None, extend_exclude: list[str] | None = None,
+                 unsafe_fixes: bool | None = None, output_format: str | None = None) -> None:
+        self.path = path  # the pyproject.toml read, or None
+        self.root = Path.cwd() if root is None else root  # the folder patterns are relative to
+        self.select = select
+        self.ignore = [] if ignore is None else ignore
+        self.extend_select = [] if extend_select is None else extend_select
+        self.per_file_ignores = {} if per_file_ignores is None else per_file_ignores
+        self.exclude = [] if exclude is None else exclude
+        self.extend_exclude = [] if extend_exclude is None else extend_exclude
+        self.unsafe_fixes = unsafe_fixes
+        self.output_format = output_format
 
     @property
     def all_excludes(self) -> list[str]:
@@ -48,8 +55,19 @@ class Config:
 
 
 def has_table(path: Path) -> bool:
+    """Does ``path`` have a ``[tool.tensorferry]`` table? A file that cannot name the table (the
+    text ``tensorferry`` is not in it, nor a unicode escape that could spell it in a quoted key)
+    is not parsed; one that can but is not valid TOML counts, so that its error is reported
+    rather than the file skipped."""
     try:
-        data = _load(path)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return True  # reported by the load that follows
+    if TABLE.encode() not in raw and b"\\u" not in raw and b"\\U" not in raw:
+        return False
+    try:
+        data = _parse(path, raw)
     except ConfigError:
         return True  # report the broken file rather than skip it silently
     return isinstance(data.get("tool"), dict) and TABLE in data["tool"]
@@ -58,11 +76,21 @@ def has_table(path: Path) -> bool:
 def _load(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+            raw = fh.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return _parse(path, raw)
+
+
+def _parse(path: Path, raw: bytes) -> dict:
+    import tomllib  # only for a file that can configure tensorferry
+
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
 def find_config(start: str | os.PathLike | None = None) -> Path | None:
