@@ -75,3 +75,35 @@ def test_warm_parallel_run_does_not_import_libcst(tmp_path):
     cache = tmp_path / "cache"
     assert _parent_run(src, cache)[0] == 1  # fills the cache
     assert _parent_run(src, cache) == (1, False)  # every file is a cache hit
+
+
+WARM = r"""
+import sys
+sys.path.insert(0, %r)
+from tensorferry.cli import main
+try:
+    main(["check", "-q", "--exit-zero", "--cache-dir", %r, %r])
+except SystemExit:
+    pass
+print("loaded:" + ",".join(sorted(m for m in ("libcst", "dataclasses", "inspect", "tomllib")
+                                   if m in sys.modules)))
+"""
+
+
+def test_warm_run_imports_only_what_it_needs(tmp_path):
+    # a run whose files are all cached, under a pyproject.toml that cannot configure
+    # tensorferry, loads neither libcst nor dataclasses/inspect nor tomllib
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    cache = tmp_path / "cache"
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", WARM % (SRC, str(cache), str(src))],
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.splitlines()[-1]
+
+    assert "libcst" in run()  # the cold run parses a.py
+    assert run() == "loaded:"

@@ -8,10 +8,9 @@ read ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from tensorferry._record import Frozen, _set
 
-Applicability = Literal["safe", "unsafe"]
+Applicability = str  # "safe" or "unsafe"
 
 # Codes that are not rules: problems with the file or with tensorferry itself.
 PARSE_ERROR = "TNP001"
@@ -21,22 +20,46 @@ DOCS_URL = "https://tensorferry.readthedocs.io/en/latest/"
 DOCS_BASE_URL = f"{DOCS_URL}rules/"
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    row: int
-    column: int
+class Location(Frozen):
+    __slots__ = ("row", "column")
+
+    def __init__(self, row: int, column: int) -> None:
+        _set(self, "row", row)
+        _set(self, "column", column)
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is not Location:
+            return NotImplemented
+        return (self.row, self.column) < (other.row, other.column)  # type: ignore[attr-defined]
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is not Location:
+            return NotImplemented
+        return (self.row, self.column) <= (other.row, other.column)  # type: ignore[attr-defined]
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is not Location:
+            return NotImplemented
+        return (self.row, self.column) > (other.row, other.column)  # type: ignore[attr-defined]
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is not Location:
+            return NotImplemented
+        return (self.row, self.column) >= (other.row, other.column)  # type: ignore[attr-defined]
 
     def to_json(self) -> dict:
         return {"row": self.row, "column": self.column}
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(Frozen):
     """Replace the text between ``location`` and ``end_location`` (end exclusive) with ``content``."""
 
-    content: str
-    location: Location
-    end_location: Location
+    __slots__ = ("content", "location", "end_location")
+
+    def __init__(self, content: str, location: Location, end_location: Location) -> None:
+        _set(self, "content", content)
+        _set(self, "location", location)
+        _set(self, "end_location", end_location)
 
     def to_json(self) -> dict:
         return {
@@ -46,11 +69,13 @@ class Edit:
         }
 
 
-@dataclass(frozen=True)
-class Fix:
-    applicability: Applicability
-    message: str
-    edits: tuple[Edit, ...]
+class Fix(Frozen):
+    __slots__ = ("applicability", "message", "edits")
+
+    def __init__(self, applicability: Applicability, message: str, edits: tuple[Edit, ...]) -> None:
+        _set(self, "applicability", applicability)
+        _set(self, "message", message)
+        _set(self, "edits", edits)
 
     def to_json(self) -> dict:
         return {
@@ -60,18 +85,25 @@ class Fix:
         }
 
 
-@dataclass(frozen=True)
-class Diagnostic:
-    code: str
-    name: str
-    message: str
-    filename: str
-    location: Location
-    end_location: Location
-    fix: Fix | None = None
-    url: str | None = None
-    # Extra lines (e.g. a traceback for internal errors); not part of the JSON shape.
-    detail: str | None = field(default=None, compare=False)
+class Diagnostic(Frozen):
+    # ``detail``: extra lines (e.g. a traceback for internal errors); not part of the JSON shape,
+    # nor of equality
+    __slots__ = ("code", "name", "message", "filename", "location", "end_location", "fix", "url",
+                 "detail")
+    _compare = __slots__[:-1]
+
+    def __init__(self, code: str, name: str, message: str, filename: str, location: Location,
+                 end_location: Location, fix: Fix | None = None, url: str | None = None,
+                 detail: str | None = None) -> None:
+        _set(self, "code", code)
+        _set(self, "name", name)
+        _set(self, "message", message)
+        _set(self, "filename", filename)
+        _set(self, "location", location)
+        _set(self, "end_location", end_location)
+        _set(self, "fix", fix)
+        _set(self, "url", url)
+        _set(self, "detail", detail)
 
     @property
     def row(self) -> int:

@@ -10,8 +10,8 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
+from tensorferry._record import Record
 from tensorferry.diagnostics import (
     INTERNAL_ERROR,
     PARSE_ERROR,
@@ -366,11 +366,14 @@ def noqa_filter(source: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return kept
 
 
-@dataclass
-class LintResult:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    parsed: bool = False
-    error: bool = False  # the file could not be checked (parse error or internal error)
+class LintResult(Record):
+    __slots__ = ("diagnostics", "parsed", "error")
+
+    def __init__(self, diagnostics: list[Diagnostic] | None = None, parsed: bool = False,
+                 error: bool = False) -> None:
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.parsed = parsed
+        self.error = error  # the file could not be checked (parse error or internal error)
 
 
 class _TooDeep(Exception):
@@ -505,12 +508,15 @@ def _internal(filename: str, where: str, exc: BaseException) -> Diagnostic:
     )
 
 
-@dataclass
-class FixResult:
-    source: str
-    fixed: list[Diagnostic]
-    remaining: list[Diagnostic]
-    error: Diagnostic | None = None
+class FixResult(Record):
+    __slots__ = ("source", "fixed", "remaining", "error")
+
+    def __init__(self, source: str, fixed: list[Diagnostic], remaining: list[Diagnostic],
+                 error: Diagnostic | None = None) -> None:
+        self.source = source
+        self.fixed = fixed
+        self.remaining = remaining
+        self.error = error
 
 
 def fix_source(source: str, filename: str = "<stdin>", rules: Sequence[type[Rule]] | None = None,

@@ -10,8 +10,9 @@ unknown, so rules that need a fact only fire where every path agrees.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
 from typing import Any
+
+from tensorferry._record import Frozen, _set
 
 # kinds
 UNKNOWN = "unknown"
@@ -49,30 +50,61 @@ def new_buf() -> int:
     return next(_buf_ids)
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    kind: str = UNKNOWN
-    qual: str | None = None
-    device: str | None = None
-    grad: str | None = None  # "yes" | "no"
-    dtype: str | None = None
-    buf: int | None = None
-    const: Any = None
-    elem: "Value | None" = None  # homogeneous element of a list/tuple/params
-    elts: "tuple[Value, ...] | None" = None  # tuple elements, when known
-    flags: frozenset = frozenset()  # "param", "negstride", "readonly", "via_data"
-    # evidence, for messages: the node that proved grad / device, and a short phrase
-    grad_node: Any = None
-    grad_why: str | None = None
-    device_node: Any = None
-    device_why: str | None = None
-    dtype_node: Any = None  # the call that fixed the dtype (a numpy default, a conversion)
-    info: Any = None  # CLASS: ClassInfo; NNMODULE: parametric flag etc.
-    # evidence for flags: (flag, node) pairs, e.g. ("negstride", the `a[::-1]` subscript)
-    origins: tuple = ()
+_FIELDS = ("kind", "qual", "device", "grad", "dtype", "buf", "const", "elem", "elts", "flags",
+           "grad_node", "grad_why", "device_node", "device_why", "dtype_node", "info", "origins")
+
+
+class Value(Frozen):
+    """The fields (all optional, by keyword or in this order):
+
+    * ``kind`` (``UNKNOWN`` by default), ``qual`` (the resolved name of a REF), ``device``,
+      ``grad`` ("yes" | "no"), ``dtype``, ``buf`` (a buffer identity), ``const``;
+    * ``elem``: the homogeneous element of a list/tuple/params; ``elts``: tuple elements, when
+      known;
+    * ``flags`` (a frozenset): "param", "negstride", "readonly", "via_data";
+    * evidence, for messages: ``grad_node`` / ``grad_why`` and ``device_node`` / ``device_why``
+      (the node that proved grad / device, and a short phrase); ``dtype_node`` (the call that
+      fixed the dtype: a numpy default, a conversion); ``origins``, (flag, node) pairs for
+      flags, e.g. ("negstride", the `a[::-1]` subscript);
+    * ``info``: CLASS: ClassInfo; NNMODULE: parametric flag etc.
+
+    Built on every step of the analysis, so written out rather than made with ``dataclasses``
+    (see ``tensorferry._record``).
+    """
+
+    __slots__ = _FIELDS
+
+    def __init__(self, kind: str = UNKNOWN, qual: str | None = None, device: str | None = None,
+                 grad: str | None = None, dtype: str | None = None, buf: int | None = None,
+                 const: Any = None, elem: "Value | None" = None,
+                 elts: "tuple[Value, ...] | None" = None, flags: frozenset = frozenset(),
+                 grad_node: Any = None, grad_why: str | None = None, device_node: Any = None,
+                 device_why: str | None = None, dtype_node: Any = None, info: Any = None,
+                 origins: tuple = ()) -> None:
+        _set(self, "kind", kind)
+        _set(self, "qual", qual)
+        _set(self, "device", device)
+        _set(self, "grad", grad)
+        _set(self, "dtype", dtype)
+        _set(self, "buf", buf)
+        _set(self, "const", const)
+        _set(self, "elem", elem)
+        _set(self, "elts", elts)
+        _set(self, "flags", flags)
+        _set(self, "grad_node", grad_node)
+        _set(self, "grad_why", grad_why)
+        _set(self, "device_node", device_node)
+        _set(self, "device_why", device_why)
+        _set(self, "dtype_node", dtype_node)
+        _set(self, "info", info)
+        _set(self, "origins", origins)
 
     def with_(self, **kw: Any) -> "Value":
-        return replace(self, **kw)
+        """A copy with the fields in ``kw`` replaced."""
+        for f in _FIELDS:
+            if f not in kw:
+                kw[f] = getattr(self, f)
+        return Value(**kw)
 
     @property
     def is_array(self) -> bool:

@@ -16,11 +16,11 @@ import json
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
+from tensorferry._record import Frozen, _set
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
 
 FORMATS = ("full", "concise", "text", "json", "json-lines", "sarif", "github")
@@ -45,9 +45,11 @@ META_RULES = {
 
 # --------------------------------------------------------------------------- colour
 
-@dataclass(frozen=True)
-class Style:
-    enabled: bool = False
+class Style(Frozen):
+    __slots__ = ("enabled",)
+
+    def __init__(self, enabled: bool = False) -> None:
+        _set(self, "enabled", enabled)
 
     def _wrap(self, code: str, text: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text

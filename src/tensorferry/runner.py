@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from tensorferry._record import Record
 
 from tensorferry.cache import Cache
 from tensorferry.diagnostics import Diagnostic
@@ -45,14 +45,17 @@ class Progress:
             self.stream.flush()
 
 
-@dataclass
-class Report:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    files: int = 0
-    had_error: bool = False
-    # Text of sources that are not on disk (stdin), by reported name, for snippets and SARIF.
-    sources: dict[str, str] = field(default_factory=dict)
+class Report(Record):
+    __slots__ = ("diagnostics", "errors", "files", "had_error", "sources")
+
+    def __init__(self, diagnostics: list[Diagnostic] | None = None, errors: list[str] | None = None,
+                 files: int = 0, had_error: bool = False, sources: dict[str, str] | None = None) -> None:
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.errors = [] if errors is None else errors
+        self.files = files
+        self.had_error = had_error
+        # Text of sources that are not on disk (stdin), by reported name, for snippets and SARIF.
+        self.sources = {} if sources is None else sources
 
 
 def _read(path: str, name: str, cache: "Cache | None", lookup: bool = True):

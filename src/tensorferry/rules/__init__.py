@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import functools
 import importlib
-import pkgutil
+import os
 import re
 
 from tensorferry.rules.base import Rule, RuleDocs
 
 __all__ = ["Rule", "RuleDocs", "all_rules", "rules_by_code", "rules_by_name", "select_rules"]
 
-_MODULE_RE = re.compile(r"^tnp\d{3}_\w+$")
+_MODULE_RE = re.compile(r"^(tnp\d{3}_\w+)\.pyc?$")
 
 
 @functools.cache
 def all_rules() -> tuple[type[Rule], ...]:
     found: list[type[Rule]] = []
-    for info in pkgutil.iter_modules(__path__):
-        if not _MODULE_RE.match(info.name):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    # the folder is listed directly: pkgutil.iter_modules imports inspect (4-6 ms), which nothing
+    # else on a warm run needs
+    names = {m.group(1) for folder in __path__ for m in map(_MODULE_RE.match, os.listdir(folder)) if m}
+    for name in sorted(names):
+        module = importlib.import_module(f"{__name__}.{name}")
         classes = [
             obj
             for obj in vars(module).values()

@@ -8,28 +8,32 @@ worker, before any file is known to need parsing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
+
+from tensorferry._record import Frozen, _set
 
 if TYPE_CHECKING:  # pragma: no cover
     from tensorferry.analysis import Analysis
     from tensorferry.context import Context
     from tensorferry.syntax import Summary
 
-FixAvailability = Literal["always", "sometimes", "never"]
+FixAvailability = str  # "always", "sometimes" or "never"
 
 
-@dataclass(frozen=True)
-class RuleDocs:
+class RuleDocs(Frozen):
     """ruff-style rule documentation. Markdown in every field."""
 
-    what: str
-    why: str
-    example: str
-    use_instead: str
-    fix_safety: str
-    references: tuple[str, ...] = ()
-    known_limits: str = ""
+    __slots__ = ("what", "why", "example", "use_instead", "fix_safety", "references", "known_limits")
+
+    def __init__(self, what: str, why: str, example: str, use_instead: str, fix_safety: str,
+                 references: tuple[str, ...] = (), known_limits: str = "") -> None:
+        _set(self, "what", what)
+        _set(self, "why", why)
+        _set(self, "example", example)
+        _set(self, "use_instead", use_instead)
+        _set(self, "fix_safety", fix_safety)
+        _set(self, "references", references)
+        _set(self, "known_limits", known_limits)
 
 
 class Rule:
@@ -109,11 +113,3 @@ class Rule:
             parts += ["", "## References"]
             parts += [f"- {r}" for r in d.references]
         return "\n".join(parts) + "\n"
-
-
-@dataclass
-class RuleSet:
-    rules: list[type[Rule]] = field(default_factory=list)
-
-    def by_code(self) -> dict[str, type[Rule]]:
-        return {r.code: r for r in self.rules}
