@@ -133,6 +133,28 @@ def test_check_hostile_tree(hostile_tree, capsys):
     assert not any(k.startswith("loop" + os.sep) for k in found)  # the loop is walked once
 
 
+def test_walk_lists_each_file_once(tmp_path):
+    from tensorferry.files import discover
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "b.py").symlink_to("a.py")  # a link to a file listed already
+    (tmp_path / "pkg" / "c.py").symlink_to("missing.py")  # dangling: listed, its read reports it
+    (tmp_path / "pkg" / "venv").mkdir()
+    (tmp_path / "pkg" / "venv" / "pyvenv.cfg").write_text("")
+    (tmp_path / "pkg" / "venv" / "v.py").write_text("")  # inside a virtual environment
+    (tmp_path / "alias").symlink_to("pkg")  # the same folder again, through a link
+    files, errors = discover([str(tmp_path), str(tmp_path / "pkg" / "a.py")])
+    rel = sorted(os.path.relpath(f, tmp_path) for f in files)
+    assert errors == []
+    # a.py and c.py once each, whichever way the walk reached them first
+    assert sorted(os.path.basename(f) for f in rel) == ["a.py", "c.py"], rel
+    assert {os.path.dirname(f) for f in rel} <= {"alias", "pkg"}, rel
+    files, _ = discover([str(tmp_path)], exclude=["alias"])
+    assert sorted(os.path.relpath(f, tmp_path) for f in files) == [
+        os.path.join("pkg", "a.py"), os.path.join("pkg", "c.py")]
+
+
 def test_check_hostile_tree_in_parallel_matches_serial(hostile_tree, tmp_path, capsys):
     import shutil
 
