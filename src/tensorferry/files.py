@@ -27,12 +27,25 @@ def is_venv(path: str | os.PathLike) -> bool:
 def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Return (files, errors). Explicit file arguments are always checked; folders are walked.
     A file reached twice (two arguments, a linked folder) is listed once."""
-    import fnmatch
-
-    exclude = exclude or []
     files: list[str] = []
     errors: list[str] = []
     seen: set[str] = set()
+    for path, key in walk(paths, exclude, errors):
+        key = key or os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+    files.sort(key=lambda p: (p != "-", p))
+    return files, errors
+
+
+def walk(paths: list[str], exclude: list[str] | None = None, errors: list[str] | None = None):
+    """The files ``discover`` lists, lazily, in walk order and before duplicates are dropped:
+    (path, its real path or None when not known without resolving it). A missing argument is
+    appended to ``errors``."""
+    import fnmatch
+
+    exclude = exclude or []
 
     def excluded(p: str) -> bool:
         if not exclude:
@@ -44,15 +57,9 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
             for pat in exclude
         )
 
-    def add(p: str, key: str | None = None) -> None:
-        key = key or os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
-            files.append(p)
-
     for arg in paths:
         if arg == "-":
-            add("-")
+            yield "-", "-"
             continue
         if os.path.isdir(arg):
             visited: set[tuple[int, int]] = set()
@@ -82,15 +89,13 @@ def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[s
                         continue
                     if kind:  # a regular file, not a link: its real path is its folder's
                         real_root = real_root or os.path.realpath(root)
-                        add(full, os.path.join(real_root, name))
+                        yield full, os.path.join(real_root, name)
                     else:
-                        add(full)
+                        yield full, None
         elif os.path.exists(arg):
-            add(arg)
-        else:
+            yield arg, None
+        elif errors is not None:
             errors.append(f"{arg}: no such file or directory")
-    files.sort(key=lambda p: (p != "-", p))
-    return files, errors
 
 
 def _walkable(path: str) -> bool | None:

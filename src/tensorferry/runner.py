@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from tensorferry._record import Record
 
 from tensorferry.cache import Cache
@@ -152,10 +153,10 @@ def cached(path: str, cache: Cache) -> tuple[list[Diagnostic], bool] | None:
         return None
 
 
-def reaches_parser(paths: Sequence[str], rules: Sequence[type[Rule]], limit: int = 64) -> bool:
+def reaches_parser(paths: Iterable[str], rules: Sequence[type[Rule]], limit: int = 64) -> bool:
     """Do the text triggers of a rule hold in one of the first ``limit`` files, so that linting
     will need libcst (see ``preload``)? A file that cannot be read is left to its worker."""
-    for path in paths[:limit]:
+    for path in itertools.islice(paths, limit):
         try:
             with open(path, "rb") as fh:
                 text = decode(fh.read()).text
