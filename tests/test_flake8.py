@@ -58,3 +58,42 @@ def test_plugin_survives_unparsable_source(tmp_path):
     f.write_text("import torch\nx = torch.Tensor([1])\n")
     res = flake8("--select", "TNP", str(f))
     assert "TNP101" in res.stdout and res.returncode == 1
+
+
+PRELOAD = r"""
+import sys
+from flake8.main.cli import main
+try:
+    main(["--exit-zero", "--select", "TNP", *sys.argv[1:]])
+except SystemExit:
+    pass
+print("libcst in parent:", "libcst" in sys.modules)
+"""
+
+
+def _parent_imports_libcst(*args, cwd=None):
+    out = subprocess.run([sys.executable, "-c", PRELOAD, *args], capture_output=True, text=True,
+                         cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    *findings, last = out.stdout.splitlines()
+    return findings, last.endswith("True")
+
+
+def test_parallel_flake8_imports_libcst_once_before_forking(tmp_path):
+    # flake8 forks its workers after the plugins' parse_options: a file that needs libcst makes
+    # the parent import it, and the forked workers report as usual
+    (tmp_path / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
+    (tmp_path / "b.py").write_text("import os\nprint(os.sep)\n")
+    findings, loaded = _parent_imports_libcst("-j", "2", str(tmp_path))
+    assert loaded and len(findings) == 1 and "TNP102" in findings[0]
+
+
+def test_flake8_parent_imports_nothing_it_does_not_need(tmp_path):
+    (tmp_path / "a.py").write_text("import torch\nx = torch.zeros(5)\n")  # no trigger holds
+    (tmp_path / "b.py").write_text("import os\nprint(os.sep)\n")
+    assert _parent_imports_libcst("-j", "2", str(tmp_path)) == ([], False)
+    # serial runs lint in the parent itself: it imports libcst on the first file that needs it
+    (tmp_path / "c.py").write_text("import torch\nx = torch.Tensor(5)\n")
+    assert _parent_imports_libcst("-j", "1", str(tmp_path / "a.py"))[1] is False
+    findings, loaded = _parent_imports_libcst("-j", "1", str(tmp_path))
+    assert loaded and len(findings) == 1

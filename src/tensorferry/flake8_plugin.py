@@ -1,7 +1,9 @@
 """flake8 plugin (code prefix TNP).
 
 Importing this module is cheap: it loads neither libcst nor torch/numpy. libcst is imported
-on the first file that passes the text prefilter. flake8 handles ``# noqa`` and selection.
+on the first file that passes the text prefilter, or once before flake8 forks its workers when
+one of the first files to check passes it (``parse_options``). flake8 handles ``# noqa`` and
+selection.
 """
 
 from __future__ import annotations
@@ -23,6 +25,31 @@ class TensorferryChecker:
         self.lines = lines
         self.filename = filename
 
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        """Called by flake8 once its options are parsed, in the main process, before it starts
+        its workers. Where it will fork them (``--jobs`` above 1, a platform whose default start
+        method is fork), and one of the first files to check can need libcst, import libcst and
+        the analysis here: the workers then share one import instead of each paying for it (as
+        ``tensorferry check`` does: ``engine.preload``)."""
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:
+            return  # a worker started afresh, parsing the options again
+        # the method set for this process, else the platform's default (listed first)
+        method = (multiprocessing.get_start_method(allow_none=True)
+                  or multiprocessing.get_all_start_methods()[0])
+        paths = list(getattr(options, "filenames", None) or ["."])
+        if method != "fork" or "-" in paths or _jobs(options) < 2:
+            return
+        from tensorferry.engine import preload
+        from tensorferry.files import walk
+        from tensorferry.rules import all_rules
+        from tensorferry.runner import reaches_parser
+
+        if reaches_parser((path for path, _ in walk(paths)), all_rules()):
+            preload()
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         from tensorferry.engine import lint_source
         from tensorferry.rules import all_rules
@@ -35,3 +62,16 @@ class TensorferryChecker:
         for d in result.diagnostics:
             # flake8 adds 1 to the column a plugin yields.
             yield d.row, d.column - 1, f"{d.code} {d.message}", type(self)
+
+
+def _jobs(options: Any) -> int:
+    """The number of workers flake8 will start (its ``--jobs``: a number or ``auto``)."""
+    import os
+
+    jobs = getattr(options, "jobs", None)
+    if getattr(jobs, "is_auto", False):
+        return os.cpu_count() or 1
+    try:
+        return int(getattr(jobs, "n_jobs", jobs))
+    except (TypeError, ValueError):
+        return 1
