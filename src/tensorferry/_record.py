@@ -14,20 +14,30 @@ gives it ``==`` over ``_compare`` (all fields unless a subclass narrows it) and 
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 _set = object.__setattr__
 
 
 class Record:
     __slots__ = ()
     _compare: tuple[str, ...] = ()  # the fields compared, hashed and shown; default: __slots__
+    _key = staticmethod(lambda self: ())  # the compared fields' values, as one tuple (in C)
 
-    def _key(self) -> tuple:
-        return tuple(getattr(self, f) for f in (self._compare or self.__slots__))
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        fields = cls._compare or cls.__slots__
+        if len(fields) == 1:
+            one = attrgetter(fields[0])
+            cls._key = staticmethod(lambda self: (one(self),))
+        elif fields:
+            cls._key = staticmethod(attrgetter(*fields))
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        key = self._key
+        return self is other or key(self) == key(other)
 
     __hash__ = None  # type: ignore[assignment]  # mutable: like a dataclass with eq
 
@@ -40,7 +50,7 @@ class Frozen(Record):
     __slots__ = ()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self._key(self))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r} of {type(self).__name__}")

@@ -10,6 +10,7 @@ unknown, so rules that need a fact only fire where every path agrees.
 from __future__ import annotations
 
 import itertools
+from operator import attrgetter
 from typing import Any
 
 from tensorferry._record import Frozen, _set
@@ -101,10 +102,9 @@ class Value(Frozen):
 
     def with_(self, **kw: Any) -> "Value":
         """A copy with the fields in ``kw`` replaced."""
-        for f in _FIELDS:
-            if f not in kw:
-                kw[f] = getattr(self, f)
-        return Value(**kw)
+        state = dict(zip(_FIELDS, _ALL(self)))
+        state.update(kw)
+        return Value(**state)
 
     @property
     def is_array(self) -> bool:
@@ -115,6 +115,7 @@ class Value(Frozen):
         return "param" in self.flags
 
 
+_ALL = attrgetter(*_FIELDS)
 TOP = Value()
 
 
