@@ -5,6 +5,7 @@ Usage (from the repository root)::
 
     python3 bench/run.py                       # 10% and 1% samples, writes docs/performance.md
     python3 bench/run.py --samples 10 --full   # also the full corpus
+    python3 bench/run.py --rounds 3            # each command 3 times in rotated order: medians
 
 What it does:
 
@@ -28,6 +29,7 @@ import hashlib
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -117,10 +119,13 @@ def venv(name: str, *packages: str, digest: str = "") -> Path:
 @dataclass
 class Run:
     label: str
-    cpu: float
+    cpu: float  # seconds, user+sys of the process tree (the median, over several runs)
     wall: float
     rss_mb: float
     rc: int
+    cpu_min: float = 0.0  # over several runs: the spread of CPU
+    cpu_max: float = 0.0
+    n: int = 1  # how many runs
 
 
 def measure(label: str, cmd: list[str], cwd: Path | None = None) -> Run:
@@ -146,43 +151,60 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.py')):
 
 
 def bench_sample(sample: Path, tf: Path, plain: Path, torchfix: Path | None, jobs: int,
-                 base: tuple[str, Path] | None = None) -> list[Run]:
+                 base: tuple[str, Path] | None = None, rounds: int = 1) -> list[Run]:
+    """Every tool on ``sample``. With ``rounds`` above 1 each command runs that many times,
+    the order rotated by one place per round so that a slow spell of the machine falls on
+    different tools, and a tool's CPU and wall time are the medians of its runs (its peak RSS
+    the largest); TorchFix runs once."""
     lines = sum(p.read_bytes().count(b"\n") for p in sample.rglob("*.py"))
     nfiles = sum(1 for _ in sample.rglob("*.py"))
     print(f"{sample.name}: {nfiles} files, {lines} lines")
     cache_dir = BENCH / "tf-cache"
     shutil.rmtree(cache_dir, ignore_errors=True)
-    runs = [
-        measure("ast.parse floor", [str(tf / "bin" / "python"), "-c", FLOOR, str(sample)]),
-        measure("tensorferry check (cold)", [str(tf / "bin" / "tensorferry"), "check", "--no-cache", "--exit-zero",
-                                             "-q", "-j", str(jobs), str(sample)]),
+    tfc = str(tf / "bin" / "tensorferry")
+    commands = [
+        ("ast.parse floor", [str(tf / "bin" / "python"), "-c", FLOOR, str(sample)]),
+        ("tensorferry check (cold)", [tfc, "check", "--no-cache", "--exit-zero", "-q", "-j", str(jobs), str(sample)]),
     ]
-    help_text = subprocess.run([str(tf / "bin" / "tensorferry"), "check", "--help"], capture_output=True, text=True).stdout
+    help_text = subprocess.run([tfc, "check", "--help"], capture_output=True, text=True).stdout
     if "--cache-dir" in help_text:
-        measure("warm-up", [str(tf / "bin" / "tensorferry"), "check", "--cache-dir", str(cache_dir), "--exit-zero",
-                            "-q", "-j", str(jobs), str(sample)])
-        runs.append(measure("tensorferry check (warm)", [str(tf / "bin" / "tensorferry"), "check", "--cache-dir",
-                                                          str(cache_dir), "--exit-zero", "-q", "-j", str(jobs), str(sample)]))
-    runs += [
-        measure("flake8 + TNP plugin", [str(tf / "bin" / "flake8"), "--exit-zero", "-j", str(jobs), str(sample)]),
-        measure("flake8 (plain)", [str(plain / "bin" / "flake8"), "--exit-zero", "-j", str(jobs), str(sample)]),
+        warm = [tfc, "check", "--cache-dir", str(cache_dir), "--exit-zero", "-q", "-j", str(jobs), str(sample)]
+        measure("warm-up", warm)  # fills the cache; the cold runs do not touch it
+        commands.append(("tensorferry check (warm)", warm))
+    commands += [
+        ("flake8 + TNP plugin", [str(tf / "bin" / "flake8"), "--exit-zero", "-j", str(jobs), str(sample)]),
+        ("flake8 (plain)", [str(plain / "bin" / "flake8"), "--exit-zero", "-j", str(jobs), str(sample)]),
     ]
     if base is not None:
         ref, bv = base
-        runs += [
-            measure(f"tensorferry check (cold, {ref})", [str(bv / "bin" / "tensorferry"), "check", "--no-cache",
-                                                        "--exit-zero", "-q", "-j", str(jobs), str(sample)]),
-            measure(f"flake8 + TNP plugin ({ref})", [str(bv / "bin" / "flake8"), "--exit-zero", "-j", str(jobs),
-                                                     str(sample)]),
+        commands += [
+            (f"tensorferry check (cold, {ref})", [str(bv / "bin" / "tensorferry"), "check", "--no-cache",
+                                                  "--exit-zero", "-q", "-j", str(jobs), str(sample)]),
+            (f"flake8 + TNP plugin ({ref})", [str(bv / "bin" / "flake8"), "--exit-zero", "-j", str(jobs),
+                                              str(sample)]),
         ]
+    measured: dict[str, list[Run]] = {label: [] for label, _ in commands}
+    for k in range(rounds):
+        for label, cmd in commands[k % len(commands):] + commands[:k % len(commands)]:
+            measured[label].append(measure(label, cmd))
+    runs = [_median(label, found) for label, found in measured.items()]
     if torchfix is not None:
         runs.append(measure("torchfix --select ALL", [str(torchfix / "bin" / "torchfix"), "--select", "ALL",
                                                       str(sample)]))
     for r in runs:
-        print(f"  {r.label:<28} cpu {r.cpu:8.2f} s  wall {r.wall:8.2f} s  peak rss {r.rss_mb:7.1f} MB  rc {r.rc}")
+        spread = f"  (cpu {r.cpu_min:.2f}-{r.cpu_max:.2f} s in {r.n} runs)" if r.n > 1 else ""
+        print(f"  {r.label:<28} cpu {r.cpu:8.2f} s  wall {r.wall:8.2f} s  peak rss {r.rss_mb:7.1f} MB  "
+              f"rc {r.rc}{spread}")
     runs.insert(0, Run(f"{nfiles} files, {lines} lines", 0, 0, 0, 0))
     SIZES[sample.name] = (nfiles, lines)
     return runs
+
+
+def _median(label: str, found: list[Run]) -> Run:
+    cpus = [r.cpu for r in found]
+    return Run(label, statistics.median(cpus), statistics.median(r.wall for r in found),
+               max(r.rss_mb for r in found), max(found, key=lambda r: abs(r.rc)).rc,
+               min(cpus), max(cpus), len(found))
 
 
 SIZES: dict[str, tuple[int, int]] = {}
@@ -243,6 +265,10 @@ def main() -> int:
     ap.add_argument("--baseline", metavar="GIT_REF",
                     help="also measure tensorferry as of this commit, side by side in the same run")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every command on the samples this many times, in rotated order, "
+                         "and report the medians")
+    ap.add_argument("--full-rounds", type=int, default=1, help="the same for --full")
     ap.add_argument("--write", type=Path, default=ROOT / "docs" / "performance.md")
     args = ap.parse_args()
     src = fetch_corpus(args.pins, args.pins.with_name("dev.sha256"))
@@ -267,9 +293,10 @@ def main() -> int:
     for every in args.samples:
         # TorchFix is slow: run it on the 1% sample only
         results[f"every {every}th file"] = bench_sample(make_sample(files, src, every), tf, plain,
-                                                        torchfix if every >= 100 else None, args.jobs, base)
+                                                        torchfix if every >= 100 else None, args.jobs, base,
+                                                        args.rounds)
     if args.full:
-        results["full corpus"] = bench_sample(src, tf, plain, None, args.jobs, base)
+        results["full corpus"] = bench_sample(src, tf, plain, None, args.jobs, base, args.full_rounds)
     SIZES_BY_NAME.update({name: SIZES[runs_sample] for name, runs_sample in zip(
         results, [f"sample{e}" for e in args.samples] + (["src"] if args.full else []))})
     write_report(args, results, cost)
@@ -288,16 +315,22 @@ def write_report(args, results: dict[str, list[Run]], cost: tuple[float, float])
         "Command: `python3 bench/run.py " + " ".join(sys.argv[1:]) + "` (from the repository root).",
         "CPU is user+sys of the whole process tree; all tools ran in one benchmark run on the same "
         f"files with `-j {args.jobs}` where they support it. The machine is shared: compare ratios, "
-        "not absolute times.",
+        "not absolute times." + (
+            f" On the samples every command but TorchFix ran {args.rounds} times"
+            + (f" ({args.full_rounds} on the full corpus)" if args.full else "")
+            + ", the order rotated by one place per round; the tables show the median run."
+            if args.rounds > 1 else ""),
         "",
         f"Importing the flake8 plugin module and the rule registry: {cost[0] * 1000:.1f} ms CPU, "
         f"{cost[1] * 1000:.1f} ms wall (best of 7; libcst is not imported until a file passes the prefilter).",
         "",
     ]
     for name, runs in results.items():
-        lines += [f"## {name}: {runs[0].label}", "", "| tool | CPU s | wall s | peak RSS MB |", "|---|---:|---:|---:|"]
+        lines += [f"## {name}: {runs[0].label}", "",
+                  "| tool | CPU s | wall s | peak RSS MB | CPU of each run, s |", "|---|---:|---:|---:|---|"]
         for r in runs[1:]:
-            lines.append(f"| {r.label} | {r.cpu:.2f} | {r.wall:.2f} | {r.rss_mb:.0f} |")
+            spread = f"{r.cpu_min:.2f}-{r.cpu_max:.2f} ({r.n} runs, median shown)" if r.n > 1 else "one run"
+            lines.append(f"| {r.label} | {r.cpu:.2f} | {r.wall:.2f} | {r.rss_mb:.0f} | {spread} |")
         lines += ["", "| ratio (CPU) | value |", "|---|---:|"]
         for label, value, _ in ratios(runs[1:]):
             lines.append(f"| {label} | {'n/a' if value is None else f'{value:.2f}'} |")

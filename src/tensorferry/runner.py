@@ -6,8 +6,8 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from tensorferry._record import Record
 
+from tensorferry._record import Record
 from tensorferry.cache import Cache
 from tensorferry.diagnostics import Diagnostic
 from tensorferry.engine import lint_source, parse_error, preload, triggered
