@@ -10,7 +10,6 @@ unknown, so rules that need a fact only fire where every path agrees.
 from __future__ import annotations
 
 import itertools
-from operator import attrgetter
 from typing import Any
 
 from tensorferry._record import Frozen, _set
@@ -102,7 +101,7 @@ class Value(Frozen):
 
     def with_(self, **kw: Any) -> "Value":
         """A copy with the fields in ``kw`` replaced."""
-        state = dict(zip(_FIELDS, _ALL(self)))
+        state = dict(zip(_FIELDS, self._key(self)))  # every field's value, in order
         state.update(kw)
         return Value(**state)
 
@@ -115,7 +114,6 @@ class Value(Frozen):
         return "param" in self.flags
 
 
-_ALL = attrgetter(*_FIELDS)
 TOP = Value()
 
 
