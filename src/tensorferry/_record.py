@@ -3,7 +3,7 @@
 Every ``tensorferry`` command and every flake8 worker imports these before it reads a file, so
 they are written out rather than made with ``dataclasses``: importing ``dataclasses`` (with the
 ``inspect`` it imports) took 4-7 ms and generating the methods of a dozen frozen classes 7-12 ms
-more, against about 90 ms for a whole warm run of the 1% benchmark sample.
+more, against 90-130 ms for a whole warm run of the 1% benchmark sample.
 
 A subclass lists its fields in ``__slots__`` and writes its own ``__init__``. :class:`Record`
 gives it ``==`` over ``_compare`` (all fields unless a subclass narrows it) and a ``repr``;
@@ -21,7 +21,7 @@ _set = object.__setattr__
 
 class Record:
     __slots__ = ()
-    _compare: tuple[str, ...] = ()  # the fields compared, hashed and shown; default: __slots__
+    _compare: tuple[str, ...] = ()  # the fields compared and hashed; default: all of __slots__
     _key = staticmethod(lambda self: ())  # the compared fields' values, as one tuple (in C)
 
     def __init_subclass__(cls, **kw) -> None:
