@@ -8,6 +8,8 @@ read ours.
 
 from __future__ import annotations
 
+from functools import total_ordering
+
 from tensorferry._record import Frozen, _set
 
 Applicability = str  # "safe" or "unsafe"
@@ -20,6 +22,7 @@ DOCS_URL = "https://tensorferry.readthedocs.io/en/latest/"
 DOCS_BASE_URL = f"{DOCS_URL}rules/"
 
 
+@total_ordering
 class Location(Frozen):
     __slots__ = ("row", "column")
 
@@ -27,25 +30,10 @@ class Location(Frozen):
         _set(self, "row", row)
         _set(self, "column", column)
 
-    def __lt__(self, other: object) -> bool:
+    def __lt__(self, other: object) -> bool:  # by row, then column; total_ordering adds the rest
         if other.__class__ is not Location:
             return NotImplemented
         return (self.row, self.column) < (other.row, other.column)  # type: ignore[attr-defined]
-
-    def __le__(self, other: object) -> bool:
-        if other.__class__ is not Location:
-            return NotImplemented
-        return (self.row, self.column) <= (other.row, other.column)  # type: ignore[attr-defined]
-
-    def __gt__(self, other: object) -> bool:
-        if other.__class__ is not Location:
-            return NotImplemented
-        return (self.row, self.column) > (other.row, other.column)  # type: ignore[attr-defined]
-
-    def __ge__(self, other: object) -> bool:
-        if other.__class__ is not Location:
-            return NotImplemented
-        return (self.row, self.column) >= (other.row, other.column)  # type: ignore[attr-defined]
 
     def to_json(self) -> dict:
         return {"row": self.row, "column": self.column}
