@@ -268,6 +268,11 @@ class Analysis:
     call_by_node: dict[int, list[CallFact]] = field(default_factory=dict)
     module_env: dict[str, Value] = field(default_factory=dict)
     returns: list[tuple[ScopeInfo, cst.BaseExpression, Value]] = field(default_factory=list)
+    code_of: Any = None  # node -> its source text (``Analyzer.code_of``)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of ``node`` (for messages)."""
+        return self.code_of(node)
 
     def value_of(self, node: cst.CSTNode) -> Value:
         return self.values.get(id(node), TOP)
@@ -404,12 +409,15 @@ def _moved_why(d: str | None) -> str | None:
 class Analyzer:
     MAX_LOOP = 3
 
-    def __init__(self, module: cst.Module, class_facts: dict[int, tuple] | None = None) -> None:
+    def __init__(self, module: cst.Module, class_facts: dict[int, tuple] | None = None,
+                 code_of=None) -> None:
         self.module = module
+        # the source text of a node (``tensorferry.probe`` reads it from the file instead)
+        self.code_of = module.code_for_node if code_of is None else code_of
         # id(ClassDef) -> (attributes assigned outside __init__, those only augmented there),
         # given when some method bodies were left out of the parse (tensorferry.reduce)
         self.class_facts = class_facts
-        self.a = Analysis(module)
+        self.a = Analysis(module, code_of=self.code_of)
         self.order = 0
         self.path: list[tuple] = []
         self.scope = ScopeInfo("<module>", module, "module")
@@ -2040,7 +2048,7 @@ class Analyzer:
                 for v, n in pos[:2]:
                     if self.dtype_arg(v) is not None:
                         dtype = self.dtype_arg(v)
-                    elif v.kind == UNKNOWN and "dev" not in self.module.code_for_node(n.value).lower():
+                    elif v.kind == UNKNOWN and "dev" not in self.code_of(n.value).lower():
                         dtype = None  # `.to(x)`: x may be a dtype (a name with "device" is taken as a device)
                 if "dtype" in kws:
                     dtype = self.dtype_arg(kws["dtype"][0])
@@ -2313,5 +2321,6 @@ def simple_statements(block):
                 stack.extend(_bodies(stmt))
 
 
-def analyze(module: cst.Module, class_facts: dict[int, tuple] | None = None) -> Analysis:
-    return Analyzer(module, class_facts).run()
+def analyze(module: cst.Module, class_facts: dict[int, tuple] | None = None, code_of=None
+            ) -> Analysis:
+    return Analyzer(module, class_facts, code_of).run()

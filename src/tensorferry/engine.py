@@ -383,7 +383,7 @@ class _TooDeep(Exception):
 def lint_source(source: str, filename: str = "<stdin>",
                 rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True,
                 show_traceback: bool = False, prefilter: bool = True,
-                gate: bool = True, tree=None, reduce: bool = True) -> LintResult:
+                gate: bool = True, tree=None, reduce: bool = True, probe: bool = True) -> LintResult:
     """Lint one source text.
 
     With ``prefilter`` (the default) only the rules whose text triggers hold are kept, then only
@@ -402,7 +402,7 @@ def lint_source(source: str, filename: str = "<stdin>",
     if not rules:
         return result
     with paused_gc():
-        diags = _lint(source, filename, rules, result, gate, tree, prefilter, reduce)
+        diags = _lint(source, filename, rules, result, gate, tree, prefilter, reduce, probe)
     if diags is None:  # nothing left to check, or result holds the error
         return result
     if noqa:
@@ -413,7 +413,8 @@ def lint_source(source: str, filename: str = "<stdin>",
 
 
 def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintResult,
-          gate: bool, tree, prefilter: bool, reduce: bool) -> list[Diagnostic] | None:
+          gate: bool, tree, prefilter: bool, reduce: bool, probe: bool
+          ) -> list[Diagnostic] | None:
     """``lint_source`` past the text triggers: the findings, or None when there are none to
     add (nothing to check, or ``result`` holds the error)."""
     verdict = _UNKNOWN
@@ -434,6 +435,8 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
             return None
         if reduce:
             planned = parts.plan(source, rules)
+        if probe and not call_deep(_may_report, tree, source, rules, planned):
+            return None
     # a tree means CPython accepted the source: libcst's node checks can be skipped
     module, err, class_facts = call_deep(_parse_planned, source, filename, verdict, tree is None,
                                          planned)
@@ -449,6 +452,17 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
             filename, "cannot analyse: nesting too deep (recursion limit reached)")]
         result.error = True
         return None
+
+
+def _may_report(tree, source: str, rules: Sequence[type[Rule]], planned) -> bool:
+    """Can a rule report here? Decided on libcst nodes built from CPython's ``tree``
+    (``tensorferry.probe``); only a file where one can is parsed by libcst."""
+    from tensorferry.probe import may_report
+
+    try:
+        return may_report(tree, source, rules, None if planned is None else planned.dropped)
+    except RecursionError:
+        return True
 
 
 def _parse_planned(source: str, filename: str, verdict, validate: bool, planned):

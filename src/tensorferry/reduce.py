@@ -35,14 +35,31 @@ _DOUBLE = ("float64", "double", "DoubleTensor")
 
 
 class Plan:
-    """The reduced source and the class facts of the whole file, in statement order."""
+    """The functions left out (``dropped``: their ids in CPython's tree), the reduced source and
+    the class facts of the whole file, in statement order. The source is built when asked for:
+    ``tensorferry.probe`` often settles the file without it."""
 
-    def __init__(self, source: str, class_facts: list[tuple[str, set[str], set[str]]],
-                 left_out: int, lines_left_out: int) -> None:
-        self.source = source
-        self.class_facts = class_facts
-        self.left_out = left_out  # functions left out
-        self.lines_left_out = lines_left_out  # lines of their bodies
+    def __init__(self, source: str, tree: ast.Module, drop: list) -> None:
+        self._original = source
+        self._tree = tree
+        self._drop = drop
+        self._source: str | None = None
+        self.dropped = frozenset(id(u) for u in drop)
+        self.left_out = len(drop)  # functions left out
+        self.lines_left_out = sum(u.end_lineno - u.lineno + 1 for u in drop)  # lines of their bodies
+
+    @property
+    def source(self) -> str:
+        if self._source is None:
+            lines = _LINE.findall(self._original)
+            for unit in self._drop:
+                _leave_out(unit, lines)
+            self._source = "".join(lines)
+        return self._source
+
+    @property
+    def class_facts(self) -> list[tuple[str, set[str], set[str]]]:
+        return list(_class_facts(self._tree.body, self.dropped))
 
 
 class Parts:
@@ -83,11 +100,7 @@ class Parts:
             drop.append(unit)
         if not drop:
             return None
-        for unit in drop:
-            _leave_out(unit, lines)
-        dropped = {id(u) for u in drop}
-        return Plan("".join(lines), list(_class_facts(self.tree.body, dropped)), len(drop),
-                    sum(u.end_lineno - u.lineno + 1 for u in drop))
+        return Plan(source, self.tree, drop)
 
 
 def plan(source: str, tree: ast.Module, rules: Sequence[type]) -> Plan | None:

@@ -205,7 +205,7 @@ def _short(ctx, node) -> str:
     """`name`, `self.data[idx]`, `np.random.rand(...)`: short source text for messages."""
     import libcst as cst
 
-    code_of = ctx.code if hasattr(ctx, "code") else ctx.module.code_for_node
+    code_of = ctx.code  # a Context, or the Analysis
     if isinstance(node, cst.Call):
         return f"`{code_of(node.func).strip()}(...)`"
     text = code_of(node).strip()

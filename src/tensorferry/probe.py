@@ -1,0 +1,691 @@
+"""Can a file hold a finding? The analysis and the rules run on libcst nodes built from CPython's
+tree, and libcst parses the file only when a rule is about to report.
+
+libcst's parse (its native parser and the conversion of every token into Python objects) was
+most of the checker's time, and most files that pass the prefilters hold no finding. The
+analysis reads only the structure of the tree (node types, names, operators, arguments,
+statements), never whitespace, parentheses or comments, so it runs just as well on libcst nodes
+made directly from CPython's ``ast``: the same classes (the analysis and the rules test
+``type(node) is cst.Name`` and ``isinstance``), with the fields the structure needs, built without
+libcst's constructors, and no whitespace. Building them costs a fraction of libcst's parse.
+
+Rules run on that tree with a context that gives a node's code and line from the source and
+stops at the first thing only a report needs (a span, an edit, a fix, the report itself): where a
+rule gets that far, or anything on the way fails, the file is linted as before, from libcst's own parse, which gives the positions, the
+messages and the fixes. So the findings are always libcst's; the tree built here only decides
+that a file has none. ``tests/test_probe.py`` checks that it never decides so where libcst's tree
+has a finding, and ``bench/prefilter.py --compare`` does the same on the corpus.
+
+Where the two trees could differ, the tree built here follows libcst's: a string made of several
+literals (``"a" "b"``) is a ``ConcatenatedString``, a one-line suite (``if x: a; b``) a
+``SimpleStatementSuite``, ``elif`` an ``If`` in ``orelse``, ``x[a, b]`` two subscript elements
+and ``x[(a, b)]`` one, and call arguments keep their order in the source. A function left out by
+``tensorferry.reduce`` is ``def name(*_):`` with its decorators and an empty string for a body,
+as in the reduced source.
+A ``match`` statement keeps its subject and case bodies (all the analysis reads).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+from libcst import MaybeSentinel
+
+_new = object.__new__
+_set = object.__setattr__
+_DEFAULT = MaybeSentinel.DEFAULT
+
+
+class Unsupported(Exception):
+    """A construct this builder does not make; the file is linted from libcst's parse."""
+
+
+def _node(cls, **fields):
+    n = _new(cls)
+    for k, v in fields.items():
+        _set(n, k, v)
+    return n
+
+
+def _one(cls, **fields):
+    """A shared node without children (operators, `async`, `*` and `/` markers)."""
+    return _node(cls, **fields)
+
+
+_BINOPS = {
+    ast.Add: _one(cst.Add), ast.Sub: _one(cst.Subtract), ast.Mult: _one(cst.Multiply),
+    ast.Div: _one(cst.Divide), ast.FloorDiv: _one(cst.FloorDivide), ast.Mod: _one(cst.Modulo),
+    ast.Pow: _one(cst.Power), ast.MatMult: _one(cst.MatrixMultiply),
+    ast.LShift: _one(cst.LeftShift), ast.RShift: _one(cst.RightShift),
+    ast.BitOr: _one(cst.BitOr), ast.BitAnd: _one(cst.BitAnd), ast.BitXor: _one(cst.BitXor),
+}
+_AUGOPS = {
+    ast.Add: _one(cst.AddAssign), ast.Sub: _one(cst.SubtractAssign),
+    ast.Mult: _one(cst.MultiplyAssign), ast.Div: _one(cst.DivideAssign),
+    ast.FloorDiv: _one(cst.FloorDivideAssign), ast.Mod: _one(cst.ModuloAssign),
+    ast.Pow: _one(cst.PowerAssign), ast.MatMult: _one(cst.MatrixMultiplyAssign),
+    ast.LShift: _one(cst.LeftShiftAssign), ast.RShift: _one(cst.RightShiftAssign),
+    ast.BitOr: _one(cst.BitOrAssign), ast.BitAnd: _one(cst.BitAndAssign),
+    ast.BitXor: _one(cst.BitXorAssign),
+}
+_UNARY = {ast.UAdd: _one(cst.Plus), ast.USub: _one(cst.Minus), ast.Invert: _one(cst.BitInvert),
+          ast.Not: _one(cst.Not)}
+_BOOL = {ast.And: _one(cst.And), ast.Or: _one(cst.Or)}
+_COMPARE = {
+    ast.Eq: _one(cst.Equal), ast.NotEq: _one(cst.NotEqual, value="!="), ast.Lt: _one(cst.LessThan),
+    ast.LtE: _one(cst.LessThanEqual), ast.Gt: _one(cst.GreaterThan),
+    ast.GtE: _one(cst.GreaterThanEqual), ast.Is: _one(cst.Is), ast.IsNot: _one(cst.IsNot),
+    ast.In: _one(cst.In), ast.NotIn: _one(cst.NotIn),
+}
+_ASYNC = _one(cst.Asynchronous)
+_IMPORT_STAR = _one(cst.ImportStar)
+_DOT = _one(cst.Dot)
+_SLASH = _one(cst.ParamSlash)
+_PARAM_STAR = _one(cst.ParamStar)
+_EMPTY_DOC = '""""""'
+_SIMPLE = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Raise, ast.Assert,
+           ast.Delete, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Import,
+           ast.ImportFrom)
+_OWN_PARENS = (ast.Tuple, ast.GeneratorExp)
+_QUOTES = ('"""', "'''", '"', "'")
+
+
+def _name(value: str):
+    n = _new(cst.Name)
+    _set(n, "value", value)
+    return n
+
+
+def _string(text: str):
+    n = _new(cst.SimpleString)
+    _set(n, "value", text)
+    return n
+
+
+class Builder:
+    """libcst nodes from CPython's tree of ``source``; ``dropped`` holds the ids of the function
+    nodes left out (``reduce.Plan.dropped``), and with ``class_facts`` each class gets the
+    attribute sets the reduced parse would have had (``reduce.class_facts``)."""
+
+    def __init__(self, source: str, dropped: frozenset = frozenset(), class_facts: bool = False
+                 ) -> None:
+        self.source = source
+        self.dropped = dropped
+        self.class_facts: dict[int, tuple] | None = {} if class_facts else None
+        self._lines: list[bytes] | None = None
+        self.origin: dict[int, ast.AST] = {}  # id(built expression) -> its CPython node
+        self._expr = {
+            ast.Name: self.e_name, ast.Attribute: self.e_attribute, ast.Call: self.e_call,
+            ast.Constant: self.e_constant, ast.Subscript: self.e_subscript,
+            ast.BinOp: self.e_binop, ast.UnaryOp: self.e_unary, ast.BoolOp: self.e_boolop,
+            ast.Compare: self.e_compare, ast.IfExp: self.e_ifexp, ast.Tuple: self.e_tuple,
+            ast.List: self.e_list, ast.Set: self.e_set, ast.Dict: self.e_dict,
+            ast.ListComp: self.e_listcomp, ast.SetComp: self.e_setcomp,
+            ast.GeneratorExp: self.e_genexp, ast.DictComp: self.e_dictcomp,
+            ast.Lambda: self.e_lambda, ast.NamedExpr: self.e_namedexpr, ast.Await: self.e_await,
+            ast.Yield: self.e_yield, ast.YieldFrom: self.e_yieldfrom,
+            ast.Starred: self.e_starred, ast.JoinedStr: self.e_joinedstr,
+            ast.Slice: self.e_bare_slice,
+        }
+        self._stmt = {
+            ast.FunctionDef: self.s_function, ast.AsyncFunctionDef: self.s_function,
+            ast.ClassDef: self.s_class, ast.If: self.s_if, ast.For: self.s_for,
+            ast.AsyncFor: self.s_for, ast.While: self.s_while, ast.Try: self.s_try,
+            ast.TryStar: self.s_try, ast.With: self.s_with, ast.AsyncWith: self.s_with,
+            ast.Match: self.s_match,
+        }
+        self._small = {
+            ast.Expr: self.x_expr, ast.Assign: self.x_assign, ast.AnnAssign: self.x_annassign,
+            ast.AugAssign: self.x_augassign, ast.Return: self.x_return, ast.Raise: self.x_raise,
+            ast.Assert: self.x_assert, ast.Delete: self.x_delete, ast.Pass: self.x_pass,
+            ast.Break: self.x_break, ast.Continue: self.x_continue, ast.Global: self.x_global,
+            ast.Nonlocal: self.x_nonlocal, ast.Import: self.x_import,
+            ast.ImportFrom: self.x_importfrom,
+        }
+
+    # -- source bytes (CPython's columns count UTF-8 bytes) -----------------------------------------
+    def line(self, lineno: int) -> bytes:
+        if self._lines is None:
+            self._lines = self.source.encode("utf-8", "surrogatepass").splitlines(keepends=True)
+        return self._lines[lineno - 1] if 0 < lineno <= len(self._lines) else b""
+
+    def code_of(self, node) -> str:
+        """The source text of a built expression, as libcst's ``code_for_node`` gives it. Not
+        answered for tuples and generator expressions, whose parentheses CPython counts in the
+        node and libcst keeps apart."""
+        n = self.origin[id(node)]
+        if type(n) in _OWN_PARENS:
+            raise Unsupported("text in parentheses")
+        if n.lineno == n.end_lineno:
+            text = self.line(n.lineno)[n.col_offset:n.end_col_offset]
+        else:
+            text = (self.line(n.lineno)[n.col_offset:]
+                    + b"".join(self.line(i) for i in range(n.lineno + 1, n.end_lineno))
+                    + self.line(n.end_lineno)[:n.end_col_offset])
+        return text.decode("utf-8", "surrogatepass")
+
+    def line_of(self, node) -> int:
+        n = self.origin[id(node)]
+        if type(n) in _OWN_PARENS:
+            raise Unsupported("position in parentheses")
+        return n.lineno
+
+    # -- module -------------------------------------------------------------------------------------
+    def module(self, tree: ast.Module):
+        return _node(cst.Module, body=self.statements(tree.body))
+
+    def statements(self, body: list) -> list:
+        """Statement lines: consecutive simple statements on one line form one line (`a; b`)."""
+        out: list = []
+        line = None
+        last_end = -1
+        simple = self._small
+        for stmt in body:
+            t = type(stmt)
+            if t in simple:
+                small = simple[t](stmt)
+                if line is not None and stmt.lineno == last_end:
+                    line.append(small)
+                else:
+                    line = [small]
+                    out.append(_node(cst.SimpleStatementLine, body=line))
+                last_end = stmt.end_lineno
+                continue
+            line = None
+            conv = self._stmt.get(t)
+            if conv is None:
+                raise Unsupported(t.__name__)
+            out.append(conv(stmt))
+        return out
+
+    def block(self, body: list):
+        """An indented block, or a one-line suite (`if x: a; b`) when the body starts on the
+        header's line."""
+        first = body[0]
+        if type(first) in self._small:
+            prefix = self.line(first.lineno)[:first.col_offset]
+            if prefix.strip():
+                return _node(cst.SimpleStatementSuite, body=[self._small[type(s)](s) for s in body])
+        return _node(cst.IndentedBlock, body=self.statements(body))
+
+    def orelse(self, stmts: list):
+        if not stmts:
+            return None
+        if len(stmts) == 1 and type(stmts[0]) is ast.If:
+            s = stmts[0]
+            if self.line(s.lineno)[s.col_offset:s.col_offset + 4] == b"elif":
+                return self.s_if(s)
+        return _node(cst.Else, body=self.block(stmts))
+
+    # -- compound statements ------------------------------------------------------------------------
+    def s_function(self, s):
+        decorators = [_node(cst.Decorator, decorator=self.expr(d)) for d in s.decorator_list]
+        asynchronous = _ASYNC if type(s) is ast.AsyncFunctionDef else None
+        if id(s) in self.dropped:
+            star = _node(cst.Param, name=_name("_"), annotation=None, default=None, star="*")
+            params = _node(cst.Parameters, params=[], star_arg=star, kwonly_params=[],
+                           star_kwarg=None, posonly_params=[], posonly_ind=_DEFAULT)
+            doc = _node(cst.Expr, value=_string(_EMPTY_DOC))
+            return _node(cst.FunctionDef, name=_name(s.name), params=params,
+                         body=_node(cst.SimpleStatementSuite, body=[doc]), decorators=decorators,
+                         returns=None, asynchronous=asynchronous)
+        returns = None if s.returns is None else _node(cst.Annotation,
+                                                       annotation=self.expr(s.returns))
+        return _node(cst.FunctionDef, name=_name(s.name), params=self.parameters(s.args),
+                     body=self.block(s.body), decorators=decorators, returns=returns,
+                     asynchronous=asynchronous)
+
+    def parameters(self, a: ast.arguments):
+        positional = a.posonlyargs + a.args
+        defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+        made = [self.param(p, d, "") for p, d in zip(positional, defaults)]
+        n = len(a.posonlyargs)
+        if a.vararg is not None:
+            star_arg = self.param(a.vararg, None, "*")
+        elif a.kwonlyargs:
+            star_arg = _PARAM_STAR
+        else:
+            star_arg = _DEFAULT
+        return _node(cst.Parameters, params=made[n:], star_arg=star_arg,
+                     kwonly_params=[self.param(p, d, "") for p, d in zip(a.kwonlyargs, a.kw_defaults)],
+                     star_kwarg=None if a.kwarg is None else self.param(a.kwarg, None, "**"),
+                     posonly_params=made[:n], posonly_ind=_SLASH if n else _DEFAULT)
+
+    def param(self, p: ast.arg, default, star: str):
+        ann = None if p.annotation is None else _node(cst.Annotation,
+                                                      annotation=self.expr(p.annotation))
+        return _node(cst.Param, name=_name(p.arg), annotation=ann,
+                     default=None if default is None else self.expr(default), star=star)
+
+    def s_class(self, s: ast.ClassDef):
+        node = _node(cst.ClassDef, name=_name(s.name), body=self.block(s.body),
+                     bases=[self.arg_of(b) for b in s.bases],
+                     keywords=[self.keyword(k) for k in s.keywords],
+                     decorators=[_node(cst.Decorator, decorator=self.expr(d))
+                                 for d in s.decorator_list])
+        if self.class_facts is not None:
+            from tensorferry.reduce import class_facts
+
+            self.class_facts[id(node)] = class_facts(s)
+        return node
+
+    def s_if(self, s: ast.If):
+        return _node(cst.If, test=self.expr(s.test), body=self.block(s.body),
+                     orelse=self.orelse(s.orelse))
+
+    def s_for(self, s):
+        return _node(cst.For, target=self.expr(s.target), iter=self.expr(s.iter),
+                     body=self.block(s.body), orelse=self.orelse(s.orelse),
+                     asynchronous=_ASYNC if type(s) is ast.AsyncFor else None)
+
+    def s_while(self, s: ast.While):
+        return _node(cst.While, test=self.expr(s.test), body=self.block(s.body),
+                     orelse=self.orelse(s.orelse))
+
+    def s_try(self, s):
+        star = type(s) is ast.TryStar
+        handler_cls = cst.ExceptStarHandler if star else cst.ExceptHandler
+        handlers = []
+        for h in s.handlers:
+            handlers.append(_node(handler_cls, body=self.block(h.body),
+                                  type=None if h.type is None else self.expr(h.type),
+                                  name=None if h.name is None else _node(cst.AsName,
+                                                                         name=_name(h.name))))
+        return _node(cst.TryStar if star else cst.Try, body=self.block(s.body), handlers=handlers,
+                     orelse=self.orelse_block(s.orelse),
+                     finalbody=None if not s.finalbody else _node(cst.Finally,
+                                                                  body=self.block(s.finalbody)))
+
+    def orelse_block(self, stmts: list):
+        return None if not stmts else _node(cst.Else, body=self.block(stmts))
+
+    def s_with(self, s):
+        items = [_node(cst.WithItem, item=self.expr(i.context_expr),
+                       asname=None if i.optional_vars is None else _node(
+                           cst.AsName, name=self.expr(i.optional_vars)))
+                 for i in s.items]
+        return _node(cst.With, items=items, body=self.block(s.body),
+                     asynchronous=_ASYNC if type(s) is ast.AsyncWith else None)
+
+    def s_match(self, s: ast.Match):
+        cases = [_node(cst.MatchCase, pattern=None, guard=None, body=self.block(c.body))
+                 for c in s.cases]
+        return _node(cst.Match, subject=self.expr(s.subject), cases=cases)
+
+    # -- simple statements --------------------------------------------------------------------------
+    def x_expr(self, s: ast.Expr):
+        v = s.value
+        if type(v) is ast.Constant and type(v.value) is str:
+            # a docstring or a string statement: nothing reads its value
+            return _node(cst.Expr, value=_string(repr(v.value)))
+        return _node(cst.Expr, value=self.expr(v))
+
+    def x_assign(self, s: ast.Assign):
+        return _node(cst.Assign, targets=[_node(cst.AssignTarget, target=self.expr(t))
+                                          for t in s.targets], value=self.expr(s.value))
+
+    def x_annassign(self, s: ast.AnnAssign):
+        return _node(cst.AnnAssign, target=self.expr(s.target),
+                     annotation=_node(cst.Annotation, annotation=self.expr(s.annotation)),
+                     value=None if s.value is None else self.expr(s.value))
+
+    def x_augassign(self, s: ast.AugAssign):
+        return _node(cst.AugAssign, target=self.expr(s.target), operator=_AUGOPS[type(s.op)],
+                     value=self.expr(s.value))
+
+    def x_return(self, s: ast.Return):
+        return _node(cst.Return, value=None if s.value is None else self.expr(s.value))
+
+    def x_raise(self, s: ast.Raise):
+        return _node(cst.Raise, exc=None if s.exc is None else self.expr(s.exc),
+                     cause=None if s.cause is None else _node(cst.From, item=self.expr(s.cause)))
+
+    def x_assert(self, s: ast.Assert):
+        return _node(cst.Assert, test=self.expr(s.test),
+                     msg=None if s.msg is None else self.expr(s.msg))
+
+    def x_delete(self, s: ast.Delete):
+        if len(s.targets) == 1:
+            return _node(cst.Del, target=self.expr(s.targets[0]))
+        elements = [_node(cst.Element, value=self.expr(t)) for t in s.targets]
+        return _node(cst.Del, target=_node(cst.Tuple, elements=elements))
+
+    def x_pass(self, s):
+        return _new(cst.Pass)
+
+    def x_break(self, s):
+        return _new(cst.Break)
+
+    def x_continue(self, s):
+        return _new(cst.Continue)
+
+    def x_global(self, s):
+        return _node(cst.Global, names=[_node(cst.NameItem, name=_name(n)) for n in s.names])
+
+    def x_nonlocal(self, s):
+        return _node(cst.Nonlocal, names=[_node(cst.NameItem, name=_name(n)) for n in s.names])
+
+    def dotted(self, text: str):
+        parts = text.split(".")
+        node = _name(parts[0])
+        for p in parts[1:]:
+            node = _node(cst.Attribute, value=node, attr=_name(p))
+        return node
+
+    def alias(self, a: ast.alias):
+        return _node(cst.ImportAlias, name=self.dotted(a.name),
+                     asname=None if a.asname is None else _node(cst.AsName, name=_name(a.asname)))
+
+    def x_import(self, s: ast.Import):
+        return _node(cst.Import, names=[self.alias(a) for a in s.names])
+
+    def x_importfrom(self, s: ast.ImportFrom):
+        if len(s.names) == 1 and s.names[0].name == "*":
+            names = _IMPORT_STAR
+        else:
+            names = [self.alias(a) for a in s.names]
+        return _node(cst.ImportFrom, module=None if s.module is None else self.dotted(s.module),
+                     names=names, relative=[_DOT] * (s.level or 0))
+
+    # -- expressions --------------------------------------------------------------------------------
+    def expr(self, node):
+        conv = self._expr.get(type(node))
+        if conv is None:
+            raise Unsupported(type(node).__name__)
+        made = conv(node)
+        self.origin[id(made)] = node
+        return made
+
+    def e_name(self, n: ast.Name):
+        v = _new(cst.Name)
+        _set(v, "value", n.id)
+        return v
+
+    def e_attribute(self, n: ast.Attribute):
+        v = _new(cst.Attribute)
+        _set(v, "value", self.expr(n.value))
+        _set(v, "attr", _name(n.attr))
+        return v
+
+    def arg_of(self, a):
+        if type(a) is ast.Starred:
+            value = self.expr(a.value)
+            star = "*"
+        else:
+            value = self.expr(a)
+            star = ""
+        arg = _new(cst.Arg)
+        _set(arg, "value", value)
+        _set(arg, "keyword", None)
+        _set(arg, "star", star)
+        return arg
+
+    def keyword(self, k: ast.keyword):
+        value = self.expr(k.value)
+        arg = _new(cst.Arg)
+        _set(arg, "value", value)
+        if k.arg is None:
+            _set(arg, "keyword", None)
+            _set(arg, "star", "**")
+        else:
+            _set(arg, "keyword", _name(k.arg))
+            _set(arg, "star", "")
+        return arg
+
+    def e_call(self, n: ast.Call):
+        func = self.expr(n.func)
+        args, keywords = n.args, n.keywords
+        if args and keywords and _before(keywords[0], args[-1]):
+            # `f(x=1, *rest)`: the arguments in their order in the source
+            made = sorted([(a.lineno, a.col_offset, self.arg_of(a)) for a in args]
+                          + [(k.lineno, k.col_offset, self.keyword(k)) for k in keywords],
+                          key=lambda t: (t[0], t[1]))
+            made = [m[2] for m in made]
+        else:
+            made = [self.arg_of(a) for a in args] + [self.keyword(k) for k in keywords]
+        v = _new(cst.Call)
+        _set(v, "func", func)
+        _set(v, "args", made)
+        return v
+
+    def e_constant(self, n: ast.Constant):
+        value = n.value
+        t = type(value)
+        if t is str or t is bytes:
+            if not self.single_literal(n):
+                return _node(cst.ConcatenatedString, left=_string(repr(value)), right=_string("''"))
+            return _string(repr(value))
+        if t is bool or value is None:
+            return _name(repr(value))
+        if t is int:
+            return _node(cst.Integer, value=repr(value))
+        if t is float:
+            return _node(cst.Float, value=repr(value))
+        if t is complex:
+            return _node(cst.Imaginary, value=repr(value))
+        if value is Ellipsis:
+            return _new(cst.Ellipsis)
+        raise Unsupported(t.__name__)
+
+    def single_literal(self, n) -> bool:
+        """Is this string or f-string one literal in the source (not `"a" "b"`)?"""
+        if n.lineno != n.end_lineno:
+            text = b"".join(self.line(i) for i in range(n.lineno, n.end_lineno + 1))
+            end = len(text) - len(self.line(n.end_lineno)) + n.end_col_offset
+            text = text[n.col_offset:end]
+        else:
+            text = self.line(n.lineno)[n.col_offset:n.end_col_offset]
+        i = 0
+        while i < len(text) and text[i] in b"rRbBuUfF":
+            i += 1
+        body = text[i:]
+        for q in _QUOTES:
+            qb = q.encode()
+            if body.startswith(qb):
+                break
+        else:
+            return False
+        j = len(qb)
+        while True:
+            k = body.find(qb, j)
+            if k < 0:
+                return False
+            back = 0
+            while k - back - 1 >= 0 and body[k - back - 1] == 92:  # backslashes before it
+                back += 1
+            if back % 2 == 0:
+                return k + len(qb) == len(body)
+            j = k + 1
+
+    def e_joinedstr(self, n: ast.JoinedStr):
+        parts = []
+        for p in n.values:
+            if type(p) is ast.FormattedValue:
+                parts.append(_node(cst.FormattedStringExpression, expression=self.expr(p.value),
+                                   conversion=None, format_spec=None))
+            else:
+                parts.append(_node(cst.FormattedStringText, value=str(p.value)))
+        made = _node(cst.FormattedString, parts=parts)
+        if not self.single_literal(n):  # `f"a" "b"`, `f"{a}" f"{b}"`
+            return _node(cst.ConcatenatedString, left=made, right=_string("''"))
+        return made
+
+    def e_subscript(self, n: ast.Subscript):
+        s = n.slice
+        if type(s) is ast.Tuple and s.elts and not _parenthesized(s):
+            elements = [self.subscript_element(e) for e in s.elts]
+        else:
+            elements = [self.subscript_element(s)]
+        return _node(cst.Subscript, value=self.expr(n.value), slice=elements)
+
+    def subscript_element(self, e):
+        if type(e) is ast.Slice:
+            inner = self.e_bare_slice(e)
+        elif type(e) is ast.Starred:
+            inner = _node(cst.Index, value=self.expr(e.value), star="*")
+        else:
+            inner = _node(cst.Index, value=self.expr(e), star=None)
+        return _node(cst.SubscriptElement, slice=inner)
+
+    def e_bare_slice(self, e: ast.Slice):
+        return _node(cst.Slice, lower=None if e.lower is None else self.expr(e.lower),
+                     upper=None if e.upper is None else self.expr(e.upper),
+                     step=None if e.step is None else self.expr(e.step))
+
+    def e_binop(self, n: ast.BinOp):
+        return _node(cst.BinaryOperation, left=self.expr(n.left), operator=_BINOPS[type(n.op)],
+                     right=self.expr(n.right))
+
+    def e_unary(self, n: ast.UnaryOp):
+        return _node(cst.UnaryOperation, operator=_UNARY[type(n.op)],
+                     expression=self.expr(n.operand))
+
+    def e_boolop(self, n: ast.BoolOp):
+        op = _BOOL[type(n.op)]
+        values = n.values
+        node = self.expr(values[0])
+        for v in values[1:]:
+            node = _node(cst.BooleanOperation, left=node, operator=op, right=self.expr(v))
+        return node
+
+    def e_compare(self, n: ast.Compare):
+        return _node(cst.Comparison, left=self.expr(n.left), comparisons=[
+            _node(cst.ComparisonTarget, operator=_COMPARE[type(op)], comparator=self.expr(c))
+            for op, c in zip(n.ops, n.comparators)])
+
+    def e_ifexp(self, n: ast.IfExp):
+        return _node(cst.IfExp, test=self.expr(n.test), body=self.expr(n.body),
+                     orelse=self.expr(n.orelse))
+
+    def elements(self, elts: list) -> list:
+        out = []
+        for e in elts:
+            if type(e) is ast.Starred:
+                out.append(_node(cst.StarredElement, value=self.expr(e.value)))
+            else:
+                out.append(_node(cst.Element, value=self.expr(e)))
+        return out
+
+    def e_tuple(self, n: ast.Tuple):
+        return _node(cst.Tuple, elements=self.elements(n.elts))
+
+    def e_list(self, n: ast.List):
+        return _node(cst.List, elements=self.elements(n.elts))
+
+    def e_set(self, n: ast.Set):
+        return _node(cst.Set, elements=self.elements(n.elts))
+
+    def e_dict(self, n: ast.Dict):
+        elements = []
+        for k, v in zip(n.keys, n.values):
+            if k is None:
+                elements.append(_node(cst.StarredDictElement, value=self.expr(v)))
+            else:
+                elements.append(_node(cst.DictElement, key=self.expr(k), value=self.expr(v)))
+        return _node(cst.Dict, elements=elements)
+
+    def comp_for(self, generators: list):
+        inner = None
+        for g in reversed(generators):
+            inner = _node(cst.CompFor, target=self.expr(g.target), iter=self.expr(g.iter),
+                          ifs=[_node(cst.CompIf, test=self.expr(t)) for t in g.ifs],
+                          inner_for_in=inner, asynchronous=_ASYNC if g.is_async else None)
+        return inner
+
+    def e_listcomp(self, n):
+        for_in = self.comp_for(n.generators)
+        return _node(cst.ListComp, elt=self.expr(n.elt), for_in=for_in)
+
+    def e_setcomp(self, n):
+        for_in = self.comp_for(n.generators)
+        return _node(cst.SetComp, elt=self.expr(n.elt), for_in=for_in)
+
+    def e_genexp(self, n):
+        for_in = self.comp_for(n.generators)
+        return _node(cst.GeneratorExp, elt=self.expr(n.elt), for_in=for_in)
+
+    def e_dictcomp(self, n):
+        for_in = self.comp_for(n.generators)
+        return _node(cst.DictComp, key=self.expr(n.key), value=self.expr(n.value), for_in=for_in)
+
+    def e_lambda(self, n: ast.Lambda):
+        return _node(cst.Lambda, params=self.parameters(n.args), body=self.expr(n.body))
+
+    def e_namedexpr(self, n: ast.NamedExpr):
+        return _node(cst.NamedExpr, target=self.expr(n.target), value=self.expr(n.value))
+
+    def e_await(self, n: ast.Await):
+        return _node(cst.Await, expression=self.expr(n.value))
+
+    def e_yield(self, n: ast.Yield):
+        return _node(cst.Yield, value=None if n.value is None else self.expr(n.value))
+
+    def e_yieldfrom(self, n: ast.YieldFrom):
+        return _node(cst.Yield, value=_node(cst.From, item=self.expr(n.value)))
+
+    def e_starred(self, n: ast.Starred):
+        return _node(cst.StarredElement, value=self.expr(n.value))
+
+
+def _before(a, b) -> bool:
+    return (a.lineno, a.col_offset) < (b.lineno, b.col_offset)
+
+
+def _parenthesized(t: ast.Tuple) -> bool:
+    """`x[(a, b)]`: CPython's tuple starts at its parenthesis, before its first element."""
+    first = t.elts[0]
+    return _before(t, first)
+
+
+class _Found(BaseException):
+    """A rule asked for something only a report needs. A BaseException, so that no rule's own
+    ``except Exception`` takes it for a failure of its own."""
+
+
+class ProbeContext:
+    """What the rules report into on the built tree. A node's code and line are read from the
+    source, as ``Context`` gives them; anything else (a span, an edit, a fix, a report, the
+    module) stops the rule: it is about to report. A node the builder did not make (a new node
+    for a fix) stops it too."""
+
+    _rule = None
+    filename = ""
+
+    def __init__(self, builder: Builder) -> None:
+        self._builder = builder
+
+    def code(self, node) -> str:
+        try:
+            return self._builder.code_of(node)
+        except (KeyError, Unsupported):
+            raise _Found() from None
+
+    def line(self, node) -> int:
+        try:
+            return self._builder.line_of(node)
+        except (KeyError, Unsupported):
+            raise _Found() from None
+
+    def __getattr__(self, name):
+        raise _Found()
+
+
+def may_report(tree: ast.Module, source: str, rules, dropped: frozenset | None = None) -> bool:
+    """False only when no rule in ``rules`` can report on the file: the analysis and the rules
+    ran on the tree built from ``tree`` and none reached a report. ``dropped``: the ids of the
+    functions the plan leaves out (None: no plan). Anything unusual answers True."""
+    from tensorferry.analysis import analyze
+
+    builder = Builder(source, dropped or frozenset(), class_facts=dropped is not None)
+    try:
+        module = builder.module(tree)
+        analysis = analyze(module, builder.class_facts, code_of=builder.code_of)
+        ctx = ProbeContext(builder)
+        for rule in rules:
+            rule().check(analysis, ctx)
+    except _Found:
+        return True
+    except Exception:  # Unsupported, or anything the built tree does differently: libcst decides
+        return True
+    return False
