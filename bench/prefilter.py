@@ -9,13 +9,15 @@ Usage (from the repository root)::
     python3 bench/prefilter.py --functions --every 3  # which rules keep which function lines
 
 Prints, per rule and for all rules together, how many files pass the text triggers
-(``Rule.triggers``) and then also the syntax gates (``Rule.gate`` on CPython's tree): only those
-reach libcst, and how many lines of those files' functions are left out of libcst's parse
-(``tensorferry.reduce``). With ``--compare`` every file is linted twice, ``lint_source(..., prefilter=False)``
-(every rule on every parsed file) and with both prefilters, and any difference in the findings is
-listed; the exit status is 1 when there is one. With ``--functions``, for the files that reach
-libcst: the lines outside the functions that may be left out, the lines of the functions kept,
-and per rule the kept function lines its gate holds on (together with the module around them).
+(``Rule.triggers``) and then also the syntax gates (``Rule.gate`` on CPython's tree); for those
+that pass both, how many lines of their functions may be left out (``tensorferry.reduce``), and
+how many files libcst still parses: those where the analysis and the rules, run on nodes built
+from CPython's tree (``tensorferry.probe``), get as far as a report. With ``--compare`` every
+file is linted twice, ``lint_source(..., prefilter=False)`` (every rule on every file, parsed by
+libcst) and with the prefilters and the probe, and any difference in the findings is listed; the
+exit status is 1 when there is one. With ``--functions``, for the files that pass the gates: the
+lines outside the functions that may be left out, the lines of the functions kept, and per rule
+the kept function lines its gate holds on (together with the module around them).
 bench/run.py bundles the corpus (run it once first).
 """
 
@@ -83,6 +85,7 @@ def main() -> int:
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     from tensorferry.engine import _cpython_parse, select, triggered
+    from tensorferry.probe import may_report
     from tensorferry.reduce import Parts
     from tensorferry.files import DecodeError, read_source
     from tensorferry.rules import all_rules
@@ -95,7 +98,8 @@ def main() -> int:
     lines_pass = [0, 0]
     lines_out = 0
     kept_by: Counter = Counter()
-    cpu_text = cpu_gate = 0.0
+    cpu_text = cpu_gate = cpu_probe = 0.0
+    reach = [0, 0]  # files and lines libcst parses: those the probe cannot settle
     for path in files:
         try:
             text = read_source(path).text
@@ -120,6 +124,11 @@ def main() -> int:
             passing[1] += 1
             lines_pass[1] += n
             lines_out += planned.lines_left_out if planned is not None else 0
+            t2 = time.process_time()
+            if may_report(tree, text, left, None if planned is None else planned.dropped):
+                reach[0] += 1
+                reach[1] += n - (planned.lines_left_out if planned is not None else 0)
+            cpu_probe += time.process_time() - t2
             if args.functions:
                 _functions(parts, text, left, kept_by, n)
         for r in kept:
@@ -128,17 +137,19 @@ def main() -> int:
             per_rule[r.code][1] += 1
     total = len(files)
     print(f"{total} files, {lines_all} lines; CPU: text triggers {cpu_text:.2f} s, "
-          f"CPython parse, syntax gates and plans {cpu_gate:.2f} s")
+          f"CPython parse, syntax gates and plans {cpu_gate:.2f} s, probe {cpu_probe:.2f} s")
     for stage, label in ((0, "text triggers"), (1, "text triggers and syntax gates")):
         print(f"pass the {label}: {passing[stage]} files ({passing[stage] / total:.1%}), "
               f"{lines_pass[stage]} lines ({lines_pass[stage] / max(lines_all, 1):.1%})")
-    print(f"lines of left-out functions in those files: {lines_out}; lines libcst parses: "
+    print(f"lines of left-out functions in those files: {lines_out}; lines left for the analysis: "
           f"{lines_pass[1] - lines_out} ({(lines_pass[1] - lines_out) / max(lines_all, 1):.1%})")
+    print(f"files where a rule may report (libcst parses them): {reach[0]} "
+          f"({reach[0] / total:.1%}), {reach[1]} lines ({reach[1] / max(lines_all, 1):.1%})")
     print("per rule, files passing (text triggers -> and syntax gate):")
     for code, (a, b) in per_rule.items():
         print(f"  {code}: {a} ({a / total:.1%}) -> {b} ({b / total:.1%})")
     if args.functions:
-        print(f"in the files that reach libcst: {kept_by['outside']} lines outside the functions "
+        print(f"in the files that pass the gates: {kept_by['outside']} lines outside the functions "
               f"that may be left out, {kept_by['kept']} lines of kept functions "
               f"({kept_by['all']} lines of such functions in all)")
         print("kept function lines each rule's gate holds on:")

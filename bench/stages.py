@@ -6,7 +6,7 @@ Usage (from the repository root; bench/run.py bundles the corpus and the samples
     python3 bench/stages.py                          # the 10% sample, 3 rounds
     python3 bench/stages.py --src .cache/bench/sample100 --rounds 5
 
-Lints every file of the sample in-process (no cache, one process) under seven configurations,
+Lints every file of the sample in-process (no cache, one process) under eight configurations,
 each adding one measure to the one before, in interleaved rounds so that a noisy machine
 affects all of them alike; prints the median CPU of each, and the CPU spent inside the cyclic
 garbage collector, and checks that all of them report the same findings. Then times the stages of the last (the default) configuration:
@@ -19,7 +19,10 @@ garbage collector, and checks that all of them report the same findings. Then ti
   (``tensorferry.reduce``), their bodies only
 * ``F`` E + the parameters of left-out functions left out too (``def name(*_):``)
 * ``G`` F + the cyclic garbage collector paused while each file is parsed and analysed
-  (``engine.paused_gc``): the default
+  (``engine.paused_gc``)
+* ``H`` G + the analysis and the rules first run on libcst nodes built from CPython's tree, and
+  libcst parses only the files where a rule gets as far as a report (``tensorferry.probe``): the
+  default
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-CONFIGS = ("A", "B", "C", "D", "E", "F", "G")
+CONFIGS = ("A", "B", "C", "D", "E", "F", "G", "H")
 
 
 def main() -> int:
@@ -48,7 +51,7 @@ def main() -> int:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from tensorferry import analysis, context, engine, reduce
+    from tensorferry import analysis, context, engine, probe, reduce
     from tensorferry.files import DecodeError, read_source
     from tensorferry.rules import all_rules
 
@@ -91,7 +94,7 @@ def main() -> int:
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         return self._positions
 
-    def configure(name: str) -> bool:
+    def configure(name: str) -> tuple[bool, bool]:
         i = CONFIGS.index(name)
         context.Context._pos = lean_pos if i >= 1 else libcst_pos
         engine._parse_unvalidated = unvalidated if i >= 2 else cst.parse_module
@@ -99,7 +102,7 @@ def main() -> int:
         reduce.Parts = parts if i >= 3 else NoParts
         reduce._leave_out = leave_out if i >= 5 else body_only
         engine.paused_gc = paused_gc if i >= 6 else contextlib.nullcontext
-        return i >= 4  # reduce
+        return i >= 4, i >= 7  # reduce, probe
 
     collector = {"cpu": 0.0, "runs": 0, "start": 0.0}
 
@@ -113,12 +116,12 @@ def main() -> int:
     gc.callbacks.append(on_collect)
 
     def run(name: str):
-        reduce_on = configure(name)
+        reduce_on, probe_on = configure(name)
         found = []
         collector["cpu"], collector["runs"] = 0.0, 0
         start = time.process_time()
         for f, text in texts:
-            res = engine.lint_source(text, f, rules, reduce=reduce_on)
+            res = engine.lint_source(text, f, rules, reduce=reduce_on, probe=probe_on)
             found += [(f, d.code, d.row, d.column, d.message) for d in res.diagnostics]
         return time.process_time() - start, found
 
@@ -160,10 +163,11 @@ def main() -> int:
         return wrapper
 
     patches = [(engine, "_cpython_parse"), (reduce.Parts, "__init__"), (reduce.Parts, "plan"),
-               (engine, "_parse_libcst"), (analysis, "analyze"), (context.Context, "_pos"),
-               (engine, "_run_rules")]
+               (probe.Builder, "module"), (engine, "_may_report"), (engine, "_parse_libcst"),
+               (analysis, "analyze"), (context.Context, "_pos"), (engine, "_run_rules")]
     labels = {"_cpython_parse": "CPython parse", "__init__": "syntax summaries",
-              "plan": "gates per function and reduced source", "_parse_libcst": "libcst parse",
+              "plan": "gates per function", "module": "nodes built from CPython's tree",
+              "_may_report": "probe", "_parse_libcst": "libcst parse",
               "analyze": "analysis", "_pos": "positions", "_run_rules": "analysis, rules, positions"}
     saved = [(obj, name, getattr(obj, name)) for obj, name in patches]
     for obj, name, fn in saved:
@@ -175,11 +179,13 @@ def main() -> int:
     for obj, name, fn in saved:
         setattr(obj, name, fn)
     print(f"stages of {CONFIGS[-1]} (one more run, {total:.2f} s CPU):")
-    rules_only = spent["analysis, rules, positions"] - spent["analysis"] - spent["positions"]
-    rows = [(k, spent[k]) for k in ("CPython parse", "syntax summaries",
-                                     "gates per function and reduced source", "libcst parse",
-                                     "analysis", "positions")]
-    rows.append(("rules", rules_only))
+    # the analysis runs in the probe (on every file past the gates) and again after libcst's parse
+    rules_only = (spent["analysis, rules, positions"] + spent["probe"] - spent["analysis"]
+                  - spent["positions"] - spent["nodes built from CPython's tree"])
+    rows = [(k, spent[k]) for k in ("CPython parse", "syntax summaries", "gates per function",
+                                     "nodes built from CPython's tree",
+                                     "libcst parse", "analysis", "positions")]
+    rows.append(("rules (on both trees)", rules_only))
     rows.append(("the rest (reading done before; triggers, noqa, results)", total - sum(v for _, v in rows)))
     for k, v in rows:
         print(f"  {k:58s} {v:6.2f} s  {v / total:5.1%}")
