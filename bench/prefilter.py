@@ -11,8 +11,9 @@ Usage (from the repository root)::
 Prints, per rule and for all rules together, how many files pass the text triggers
 (``Rule.triggers``) and then also the syntax gates (``Rule.gate`` on CPython's tree); for those
 that pass both, how many lines of their functions may be left out (``tensorferry.reduce``), and
-how many files libcst still parses: those where the analysis and the rules, run on nodes built
-from CPython's tree (``tensorferry.probe``), get as far as a report. With ``--compare`` every
+how many files and lines libcst still parses: the files where the analysis and the rules, run on
+nodes built from CPython's tree (``tensorferry.probe``), get as far as a report, less their
+functions without one. With ``--compare`` every
 file is linted twice, ``lint_source(..., prefilter=False)`` (every rule on every file, parsed by
 libcst) and with the prefilters and the probe, and any difference in the findings is listed; the
 exit status is 1 when there is one. With ``--functions``, for the files that pass the gates: the
@@ -85,7 +86,8 @@ def main() -> int:
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     from tensorferry.engine import _cpython_parse, select, triggered
-    from tensorferry.probe import may_report
+    from tensorferry.engine import ANYWHERE
+    from tensorferry.probe import locate
     from tensorferry.reduce import Parts
     from tensorferry.files import DecodeError, read_source
     from tensorferry.rules import all_rules
@@ -125,9 +127,11 @@ def main() -> int:
             lines_pass[1] += n
             lines_out += planned.lines_left_out if planned is not None else 0
             t2 = time.process_time()
-            if may_report(tree, text, left, None if planned is None else planned.dropped):
+            rows = locate(tree, text, left, None if planned is None else planned.dropped)
+            if rows is not None:  # libcst parses the functions with a report, and what is kept
                 reach[0] += 1
-                reach[1] += n - (planned.lines_left_out if planned is not None else 0)
+                narrowed = planned if rows is ANYWHERE else parts.narrow(text, planned, rows)
+                reach[1] += n - (narrowed.lines_left_out if narrowed is not None else 0)
             cpu_probe += time.process_time() - t2
             if args.functions:
                 _functions(parts, text, left, kept_by, n)

@@ -315,3 +315,80 @@ def test_a_rule_failing_on_the_built_tree_falls_back_to_libcst(monkeypatch):
 
     monkeypatch.setattr(rule, "check", failing)
     assert may_report(ast.parse(src), src, [rule])
+
+
+NARROW = '''import torch
+import numpy as np
+
+
+def clean(x):
+    y = x.detach().cpu().numpy()
+    return torch.tensor(y)
+
+
+def finding(x):
+    labels = np.array([1, 2])
+    return torch.Tensor(labels)
+'''
+
+
+def test_locate_gives_the_rows_of_the_reports():
+    from tensorferry.probe import locate
+
+    tree = ast.parse(NARROW)
+    assert locate(tree, NARROW, all_rules()) == frozenset({12})
+    assert locate(ast.parse("import torch\n"), "import torch\n", all_rules()) is None
+
+
+def test_locate_answers_anywhere_when_a_rule_asks_what_it_cannot_give(monkeypatch):
+    from tensorferry.engine import ANYWHERE
+    from tensorferry.probe import locate
+
+    rule = next(r for r in all_rules() if r.code == "TNP101")
+    original = rule.check
+
+    def asks_for_the_module(self, analysis, ctx):
+        original(self, analysis, ctx)
+        ctx.module  # noqa: B018
+
+    monkeypatch.setattr(rule, "check", asks_for_the_module)
+    assert locate(ast.parse(NARROW), NARROW, [rule]) is ANYWHERE
+
+
+def test_functions_without_a_report_are_left_out_of_libcst_s_parse(monkeypatch):
+    from tensorferry import engine
+    from tensorferry.reduce import Parts
+
+    sources: list[str] = []
+    parse = engine._parse_libcst
+
+    def recording(source, *args, **kwargs):
+        sources.append(source)
+        return parse(source, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_parse_libcst", recording)
+    result = lint_source(NARROW, "x.py")
+    assert [(d.code, d.row) for d in result.diagnostics] == [("TNP101", 12)]
+    assert len(sources) == 1
+    assert "def clean(*_):" in sources[0] and "def finding(x):" in sources[0]
+    assert sources[0].count("\n") == NARROW.count("\n")
+    assert result.diagnostics == lint_source(NARROW, "x.py", probe=False).diagnostics
+
+    parts = Parts(ast.parse(NARROW))
+    rules = engine.select(parts.whole, engine.triggered(NARROW, all_rules()))
+    planned = parts.plan(NARROW, rules)
+    assert parts.narrow(NARROW, planned, frozenset({12})).left_out == 1
+    assert parts.narrow(NARROW, planned, frozenset({6, 12})) is planned
+
+
+def test_functions_kept_for_float64_evidence_stay():
+    from tensorferry import engine
+    from tensorferry.reduce import Parts
+
+    src = NARROW + "\n\ndef doubles(m):\n    return m.double()\n"
+    parts = Parts(ast.parse(src))
+    rules = engine.select(parts.whole, engine.triggered(src, all_rules()))
+    assert any(r.code == "TNP103" for r in rules)
+    planned = parts.plan(src, rules)
+    narrowed = parts.narrow(src, planned, frozenset({12}))
+    assert "def doubles(m):" in narrowed.source and "def clean(*_):" in narrowed.source

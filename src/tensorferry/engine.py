@@ -255,6 +255,7 @@ def select(summary, rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
 
 
 _UNKNOWN = object()  # CPython's verdict has not been asked for yet
+ANYWHERE = frozenset({0})  # where a rule may report when the probe cannot tell (no row 0)
 
 
 def _parse_libcst(source: str, filename: str, verdict=_UNKNOWN, *, validate: bool = True):
@@ -435,8 +436,12 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
             return None
         if reduce:
             planned = parts.plan(source, rules)
-        if probe and not call_deep(_may_report, tree, source, rules, planned):
-            return None
+        if probe:
+            rows = call_deep(_locate, tree, source, rules, planned)
+            if rows is None:
+                return None
+            if reduce and rows is not ANYWHERE:
+                planned = parts.narrow(source, planned, rows)
     # a tree means CPython accepted the source: libcst's node checks can be skipped
     module, err, class_facts = call_deep(_parse_planned, source, filename, verdict, tree is None,
                                          planned)
@@ -454,15 +459,16 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
         return None
 
 
-def _may_report(tree, source: str, rules: Sequence[type[Rule]], planned) -> bool:
-    """Can a rule report here? Decided on libcst nodes built from CPython's ``tree``
-    (``tensorferry.probe``); only a file where one can is parsed by libcst."""
-    from tensorferry.probe import may_report
+def _locate(tree, source: str, rules: Sequence[type[Rule]], planned):
+    """Where can a rule report? Decided on libcst nodes built from CPython's ``tree``
+    (``tensorferry.probe.locate``): None (nowhere: libcst need not parse the file), the rows of
+    the reports, or ``ANYWHERE``."""
+    from tensorferry.probe import locate
 
     try:
-        return may_report(tree, source, rules, None if planned is None else planned.dropped)
+        return locate(tree, source, rules, None if planned is None else planned.dropped)
     except RecursionError:
-        return True
+        return ANYWHERE
 
 
 def _parse_planned(source: str, filename: str, verdict, validate: bool, planned):

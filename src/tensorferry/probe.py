@@ -1,5 +1,6 @@
-"""Can a file hold a finding? The analysis and the rules run on libcst nodes built from CPython's
-tree, and libcst parses the file only when a rule is about to report.
+"""Where can a file hold a finding? The analysis and the rules run on libcst nodes built from
+CPython's tree, and libcst parses the file only when a rule gets as far as a report, and then
+only the functions where one does.
 
 libcst's parse (its native parser and the conversion of every token into Python objects) was
 most of the checker's time, and most files that pass the prefilters hold no finding. The
@@ -9,20 +10,26 @@ made directly from CPython's ``ast``: the same classes (the analysis and the rul
 ``type(node) is cst.Name`` and ``isinstance``), with the fields the structure needs, built without
 libcst's constructors, and no whitespace. Building them costs a fraction of libcst's parse.
 
-Rules run on that tree with a context that gives a node's code and line from the source and
-stops at the first thing only a report needs (a span, an edit, a fix, the report itself): where a
-rule gets that far, or anything on the way fails, the file is linted as before, from libcst's own parse, which gives the positions, the
-messages and the fixes. So the findings are always libcst's; the tree built here only decides
-that a file has none. ``tests/test_probe.py`` checks that it never decides so where libcst's tree
-has a finding, and ``bench/prefilter.py --compare`` does the same on the corpus.
+The rules run on that tree with a context that gives a node's code and line from the source and
+stops at the first thing only a report needs (a span, an edit, a fix, the report itself). Where
+no rule gets that far, the file has no finding (``locate`` answers None). Where one does, the
+rules run again to the end with a context that records the row of every report
+(``LocateContext``), and the file is linted as before, from libcst's own parse, which gives the
+positions, the messages and the fixes, with every function that holds none of those rows left
+out as well (``reduce.Parts.narrow``: a function's findings depend only on its own body and on
+what is always kept). Where anything on the way fails or asks for more (the module, a node the
+builder did not make), libcst parses the file as planned (``ANYWHERE``). So the findings are
+always libcst's. ``tests/test_probe.py`` checks the built tree against libcst's and the findings
+with and without this step, and ``bench/prefilter.py --compare`` checks the findings on the
+corpus.
 
 Where the two trees could differ, the tree built here follows libcst's: a string made of several
 literals (``"a" "b"``) is a ``ConcatenatedString``, a one-line suite (``if x: a; b``) a
 ``SimpleStatementSuite``, ``elif`` an ``If`` in ``orelse``, ``x[a, b]`` two subscript elements
 and ``x[(a, b)]`` one, and call arguments keep their order in the source. A function left out by
 ``tensorferry.reduce`` is ``def name(*_):`` with its decorators and an empty string for a body,
-as in the reduced source.
-A ``match`` statement keeps its subject and case bodies (all the analysis reads).
+as in the reduced source. A ``match`` statement keeps its subject and case bodies (all the
+analysis reads). Sequences are lists where libcst has tuples.
 """
 
 from __future__ import annotations
@@ -185,6 +192,7 @@ class Builder:
             t = type(stmt)
             if t in simple:
                 small = simple[t](stmt)
+                self.origin[id(small)] = stmt
                 if line is not None and stmt.lineno == last_end:
                     line.append(small)
                 else:
@@ -196,7 +204,9 @@ class Builder:
             conv = self._stmt.get(t)
             if conv is None:
                 raise Unsupported(t.__name__)
-            out.append(conv(stmt))
+            made = conv(stmt)
+            self.origin[id(made)] = stmt
+            out.append(made)
         return out
 
     def block(self, body: list):
@@ -206,7 +216,12 @@ class Builder:
         if type(first) in self._small:
             prefix = self.line(first.lineno)[:first.col_offset]
             if prefix.strip():
-                return _node(cst.SimpleStatementSuite, body=[self._small[type(s)](s) for s in body])
+                smalls = []
+                for s in body:
+                    small = self._small[type(s)](s)
+                    self.origin[id(small)] = s
+                    smalls.append(small)
+                return _node(cst.SimpleStatementSuite, body=smalls)
         return _node(cst.IndentedBlock, body=self.statements(body))
 
     def orelse(self, stmts: list):
@@ -671,11 +686,43 @@ class ProbeContext:
         raise _Found()
 
 
-def may_report(tree: ast.Module, source: str, rules, dropped: frozenset | None = None) -> bool:
-    """False only when no rule in ``rules`` can report on the file: the analysis and the rules
-    ran on the tree built from ``tree`` and none reached a report. ``dropped``: the ids of the
-    functions the plan leaves out (None: no plan). Anything unusual answers True."""
+class LocateContext(ProbeContext):
+    """The rules run again, to the end, to find the rows of their reports: a report records
+    its node's row, and spans, edits and fixes are placeholders (only the report's row is
+    used). Anything else still stops the rule."""
+
+    def __init__(self, builder: Builder) -> None:
+        super().__init__(builder)
+        self.rows: set[int] = set()
+
+    def span(self, node):
+        from tensorferry.diagnostics import Location
+
+        at = Location(self.line(node), 1)
+        return at, at
+
+    def replace(self, node, new):
+        from tensorferry.diagnostics import Edit
+
+        start, end = self.span(node)
+        return Edit("", start, end)
+
+    def fix(self, applicability: str, message: str, *edits):
+        from tensorferry.diagnostics import Fix
+
+        return Fix(applicability, message, tuple(edits))
+
+    def report(self, node, message: str, *, fix=None, rule=None) -> None:
+        self.rows.add(self.line(node))
+
+
+def locate(tree: ast.Module, source: str, rules, dropped: frozenset | None = None):
+    """Where can a rule in ``rules`` report on the file? None: nowhere (the analysis and the
+    rules ran on the tree built from ``tree`` and none reached a report); else the rows of the
+    reports, or ``engine.ANYWHERE`` when that cannot be told (anything unusual). ``dropped``:
+    the ids of the functions the plan leaves out (None: no plan)."""
     from tensorferry.analysis import analyze
+    from tensorferry.engine import ANYWHERE
 
     builder = Builder(source, dropped or frozenset(), class_facts=dropped is not None)
     try:
@@ -685,7 +732,20 @@ def may_report(tree: ast.Module, source: str, rules, dropped: frozenset | None =
         for rule in rules:
             rule().check(analysis, ctx)
     except _Found:
-        return True
+        pass
     except Exception:  # Unsupported, or anything the built tree does differently: libcst decides
-        return True
-    return False
+        return ANYWHERE
+    else:
+        return None
+    try:
+        ctx = LocateContext(builder)
+        for rule in rules:
+            rule().check(analysis, ctx)
+    except (_Found, Exception):
+        return ANYWHERE
+    return frozenset(ctx.rows) if ctx.rows else ANYWHERE
+
+
+def may_report(tree: ast.Module, source: str, rules, dropped: frozenset | None = None) -> bool:
+    """Can a rule in ``rules`` report on the file (see :func:`locate`)?"""
+    return locate(tree, source, rules, dropped) is not None

@@ -1,4 +1,5 @@
-"""Leave out of the libcst parse the functions that cannot hold or change a finding.
+"""Leave out of the analysis and of libcst's parse the functions that cannot hold or change a
+finding.
 
 Most of a large file is functions and methods where no rule that runs on the file can report:
 no conversion, no `.numpy()`, no moved value reaching a store. The analysis never carries a value
@@ -17,6 +18,9 @@ findings inside it, with three exceptions handled here:
 A function that is left out keeps its decorators and name; its parameters and body become
 ``def name(*_):`` and one triple-quoted string over the same lines, so every kept node keeps its
 line, column and code.
+Where the rules, run on CPython's tree (``tensorferry.probe``), report in only some of the
+functions kept, the others are left out of libcst's parse as well (``Parts.narrow``), by the same
+reasoning.
 ``tests/test_prefilter.py`` and ``bench/prefilter.py --compare`` check that the findings are the
 same as with every rule on the whole file.
 """
@@ -27,9 +31,12 @@ import ast
 import re
 from collections.abc import Sequence
 
-from tensorferry.syntax import merge, summarize, walk
+from tensorferry.syntax import merge, summarize
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SIMPLE = frozenset((ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Raise,
+                     ast.Assert, ast.Delete, ast.Pass, ast.Break, ast.Continue, ast.Global,
+                     ast.Nonlocal, ast.Import, ast.ImportFrom))
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # CPython's line breaks
 _DOUBLE = ("float64", "double", "DoubleTensor")
 
@@ -75,6 +82,8 @@ class Parts:
         self.base = summarize(ast.Module(body=context, type_ignores=[]))
         self.summaries = [summarize(u) for u in self.units]
         self.whole = merge(self.base, *self.summaries)
+        self.evidence: set[int] = set()
+        self.fixed: set[int] = set()
 
     def plan(self, source: str, rules: Sequence[type]) -> Plan | None:
         """A reduced source for ``rules``, or None when every function may matter."""
@@ -89,17 +98,34 @@ class Parts:
             double_names = set(_DOUBLE) | {local for local, quals in base.imports.items()
                                            if any(q.rsplit(".", 1)[-1] in _DOUBLE for q in quals)}
         drop = []
+        self.evidence = set()  # ids of units kept for TNP103's file-wide evidence
+        self.fixed = set()  # ids of units that cannot be left out (one-line bodies)
         for unit, own in zip(self.units, self.summaries):
             if not _own_lines(unit, lines):
+                self.fixed.add(id(unit))
                 continue
             both = merge(base, own)
-            if any(r.gate(both) for r in cheap) or any(r.gate(both) for r in walking):
-                continue
             if double and (own.mentions(double_names) or both.calls(("DataLoader",), "torch")):
+                self.evidence.add(id(unit))
+                continue
+            if any(r.gate(both) for r in cheap) or any(r.gate(both) for r in walking):
                 continue
             drop.append(unit)
         if not drop:
             return None
+        return Plan(source, self.tree, drop)
+
+    def narrow(self, source: str, planned: Plan | None, rows: frozenset[int]) -> Plan | None:
+        """``planned`` (from :meth:`plan`, which must have run) less every further function with
+        none of ``rows``: the rows where a rule reports (``tensorferry.probe.locate``). A
+        function's findings depend on its own body and on what is always kept, so the findings in
+        the functions kept are the same. Functions kept for TNP103's file-wide evidence stay."""
+        dropped = planned.dropped if planned is not None else frozenset()
+        keep = self.evidence | self.fixed
+        drop = [u for u in self.units if id(u) in dropped or (
+            id(u) not in keep and not any(u.lineno <= r <= u.end_lineno for r in rows))]
+        if len(drop) == len(dropped):
+            return planned
         return Plan(source, self.tree, drop)
 
 
@@ -182,7 +208,7 @@ def class_facts(cls: ast.ClassDef) -> tuple[set[str], set[str]]:
     for stmt in cls.body:
         if type(stmt) not in _FUNCS or stmt.name == "__init__":
             continue
-        for n in walk(stmt):
+        for n in _statements(stmt):
             t = type(n)
             if t is ast.Assign:
                 for tg in n.targets:
@@ -197,6 +223,18 @@ def class_facts(cls: ast.ClassDef) -> tuple[set[str], set[str]]:
                 if name:
                     aug.add(name)
     return reassigned, aug - plain
+
+
+def _statements(stmt):
+    """``stmt`` and every statement nested in it, nested functions and classes included (an
+    assignment is always a statement, so expressions need no visit)."""
+    stack = [stmt]
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if type(stmt) not in _SIMPLE:
+            for inner in _nested(stmt):
+                stack.extend(inner)
 
 
 def _nested(stmt) -> list[list]:
