@@ -302,54 +302,84 @@ _ELEMENT_BUILTINS = {"next", "iter", "list", "tuple", "sorted", "reversed", "max
 _RETURNS_RECEIVER = {"eval", "train", "share_memory", "apply", "zero_grad", "byteswap"}
 
 
-def _moved_store(syntax) -> bool:
-    names: set[str] = set()  # names that may hold a moved value
-    attrs: set[str] = set()  # attributes that may hold one
-
-    def moved(e) -> bool:
-        t = type(e)
-        if t is ast.Call:
-            f = e.func
-            if type(f) is ast.Attribute:
-                m = f.attr
-                return m in ("cpu", "to") or (
-                    (m in _KEEPS_GRAPH or m in _RETURNS_RECEIVER or m.endswith("_")) and moved(f.value))
-            if type(f) is ast.Name and f.id in _ELEMENT_BUILTINS:
-                return any(moved(a) for a in e.args)
-            return False
-        if t is ast.Name:
-            return e.id in names
-        if t is ast.Attribute:
-            return e.attr in attrs
-        if t is ast.Subscript or t is ast.Starred or t is ast.NamedExpr:
-            return moved(e.value)
-        if t is ast.IfExp:
-            return moved(e.body) or moved(e.orelse)
-        if t is ast.Tuple or t is ast.List or t is ast.Set:
-            return any(moved(x) for x in e.elts)
-        if t is ast.Dict:
-            return any(moved(x) for x in e.values)
+def _moved(e, names: set[str], attrs: set[str]) -> bool:
+    """Can the value of expression ``e`` be a moved tensor, given the names and attributes that
+    may hold one?"""
+    t = type(e)
+    if t is ast.Call:
+        f = e.func
+        if type(f) is ast.Attribute:
+            m = f.attr
+            return m in ("cpu", "to") or (
+                (m in _KEEPS_GRAPH or m in _RETURNS_RECEIVER or m.endswith("_"))
+                and _moved(f.value, names, attrs))
+        if type(f) is ast.Name and f.id in _ELEMENT_BUILTINS:
+            return any(_moved(a, names, attrs) for a in e.args)
         return False
+    if t is ast.Name:
+        return e.id in names
+    if t is ast.Attribute:
+        return e.attr in attrs
+    if t is ast.Subscript or t is ast.Starred or t is ast.NamedExpr:
+        return _moved(e.value, names, attrs)
+    if t is ast.IfExp:
+        return _moved(e.body, names, attrs) or _moved(e.orelse, names, attrs)
+    if t is ast.Tuple or t is ast.List or t is ast.Set:
+        return any(_moved(x, names, attrs) for x in e.elts)
+    if t is ast.Dict:
+        return any(_moved(x, names, attrs) for x in e.values)
+    return False
 
-    bindings: list = []  # (targets, value)
-    stores: list = []  # values stored on an attribute or item, or kept by a container method
-    for part in syntax.parts:
-        found = syntax.part_cache("moved-store", part, _flows)
-        bindings += found[0]
-        stores += found[1]
+
+def _grow(bindings: list, names: set[str], attrs: set[str]) -> bool:
+    """Add to ``names`` and ``attrs`` what ``bindings`` bind from moved values, to a fixpoint;
+    True when anything was added."""
+    added = False
     grew = True
     while grew:
         grew = False
         for targets, value in bindings:
-            if moved(value):
+            if _moved(value, names, attrs):
                 for n in targets:
                     if type(n) is ast.Name and n.id not in names:
                         names.add(n.id)
-                        grew = True
+                        grew = added = True
                     elif type(n) is ast.Attribute and n.attr not in attrs:
                         attrs.add(n.attr)
-                        grew = True
-    return any(moved(v) for v in stores)
+                        grew = added = True
+    return added
+
+
+def _first_part(part):
+    """The fixpoint of the first part alone (the code always kept, shared by the summaries of
+    every function): its names, attributes, and whether one of its stores holds a moved value."""
+    bindings, stores = _flows(part)
+    names: set[str] = set()
+    attrs: set[str] = set()
+    _grow(bindings, names, attrs)
+    return frozenset(names), frozenset(attrs), any(_moved(v, names, attrs) for v in stores)
+
+
+def _moved_store(syntax) -> bool:
+    """Can a moved value reach a store, with the flow over all the parts of ``syntax``? The first
+    part's fixpoint is computed once and grown by the others' bindings (adding bindings only adds
+    names, so a store it proved stays proved)."""
+    first, rest = syntax.parts[0], syntax.parts[1:]
+    base_names, base_attrs, base_stored = syntax.part_cache("moved-base", first, _first_part)
+    if base_stored:
+        return True
+    names, attrs = set(base_names), set(base_attrs)
+    bindings: list = []
+    stores: list = []
+    for part in rest:
+        found = syntax.part_cache("moved-store", part, _flows)
+        bindings += found[0]
+        stores += found[1]
+    if _grow(bindings, names, attrs):  # new names: the first part's bindings and stores again
+        first_bindings, first_stores = syntax.part_cache("moved-store", first, _flows)
+        _grow(first_bindings + bindings, names, attrs)
+        stores = first_stores + stores
+    return any(_moved(v, names, attrs) for v in stores)
 
 
 def _flows(tree):
