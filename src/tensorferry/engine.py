@@ -39,39 +39,55 @@ def _token_test(token: str) -> Callable[[str], bool]:
     """``".name"``: an attribute access ``.name`` (any gap after the dot, a whole name);
     anything else: a plain substring."""
     if len(token) > 1 and token[0] == "." and token[1:].isidentifier():
-        search = re.compile(r"\." + _GAP + re.escape(token[1:]) + r"(?![\w])").search
-        return lambda text: search(text) is not None
+        name = token[1:]
+        search = re.compile(r"\." + _GAP + re.escape(name) + r"(?![\w])").search
+        # the name must be in the text at all: a substring search is many times faster
+        return lambda text: name in text and search(text) is not None
     return lambda text: token in text
 
 
-def compile_triggers(triggers) -> Callable[[str], bool]:
-    """A rule's ``triggers`` as one test on the source text.
+_TOKENS: dict[str, Callable[[str], bool]] = {}  # token -> its test, shared by every rule
+
+
+def compile_triggers(triggers) -> Callable[..., bool]:
+    """A rule's ``triggers`` as one test on the source text: ``test(text, seen=None)``.
 
     ``triggers`` is a tuple of alternatives (any may hold); an alternative is a token or a tuple of
     clauses (all must hold); a clause is a token or a tuple of tokens (any may hold). An empty
-    ``triggers`` never holds.
+    ``triggers`` never holds. ``seen`` (a dict) remembers each token's answer on ``text`` across
+    the rules tested on it, so that a token absent from a file is searched for once.
     """
-    tests: dict[str, Callable[[str], bool]] = {}
-
     def clause(c):
-        if isinstance(c, str):
-            return (tests.setdefault(c, _token_test(c)),)
-        return tuple(tests.setdefault(t, _token_test(t)) for t in c)
+        toks = (c,) if isinstance(c, str) else tuple(c)
+        for t in toks:
+            if t not in _TOKENS:
+                _TOKENS[t] = _token_test(t)
+        return toks
 
     alts = []
     for alt in triggers:
         alts.append((clause(alt),) if isinstance(alt, str) else tuple(clause(c) for c in alt))
+    tokens = _TOKENS
 
-    def test(text: str) -> bool:
-        return any(all(any(t(text) for t in cl) for cl in alt) for alt in alts)
+    def test(text: str, seen: dict | None = None) -> bool:
+        if seen is None:
+            seen = {}
+
+        def has(tok: str) -> bool:
+            found = seen.get(tok)
+            if found is None:
+                found = seen[tok] = tokens[tok](text)
+            return found
+
+        return any(all(any(has(t) for t in cl) for cl in alt) for alt in alts)
 
     return test
 
 
-_COMPILED: dict[type, Callable[[str], bool]] = {}
+_COMPILED: dict[type, Callable[..., bool]] = {}
 
 
-def rule_test(rule: type[Rule]) -> Callable[[str], bool]:
+def rule_test(rule: type[Rule]) -> Callable[..., bool]:
     test = _COMPILED.get(rule)
     if test is None:
         test = _COMPILED[rule] = compile_triggers(rule.triggers)
@@ -80,12 +96,14 @@ def rule_test(rule: type[Rule]) -> Callable[[str], bool]:
 
 def triggered(source: str, rules: Sequence[type[Rule]]) -> tuple[type[Rule], ...]:
     """The rules whose triggers hold in ``source``: the only ones that can report there."""
-    return tuple(r for r in rules if rule_test(r)(source))
+    seen: dict[str, bool] = {}
+    return tuple(r for r in rules if rule_test(r)(source, seen))
 
 
 def prefilter(source: str, rules: Sequence[type[Rule]]) -> bool:
     """Cheap text test: can any of these rules fire in this source?"""
-    return any(rule_test(r)(source) for r in rules)
+    seen: dict[str, bool] = {}
+    return any(rule_test(r)(source, seen) for r in rules)
 
 
 def parse_error(filename: str, message: str, row: int = 1, column: int = 1) -> Diagnostic:
