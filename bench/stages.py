@@ -163,11 +163,11 @@ def main() -> int:
         return wrapper
 
     patches = [(engine, "_cpython_parse"), (reduce.Parts, "__init__"), (reduce.Parts, "plan"),
-               (probe.Builder, "module"), (engine, "_may_report"), (engine, "_parse_libcst"),
+               (probe.Builder, "module"), (engine, "_locate"), (engine, "_parse_libcst"),
                (analysis, "analyze"), (context.Context, "_pos"), (engine, "_run_rules")]
     labels = {"_cpython_parse": "CPython parse", "__init__": "syntax summaries",
               "plan": "gates per function", "module": "nodes built from CPython's tree",
-              "_may_report": "probe", "_parse_libcst": "libcst parse",
+              "_locate": "probe", "_parse_libcst": "libcst parse",
               "analyze": "analysis", "_pos": "positions", "_run_rules": "analysis, rules, positions"}
     saved = [(obj, name, getattr(obj, name)) for obj, name in patches]
     for obj, name, fn in saved:
