@@ -91,9 +91,6 @@ _DOT = _one(cst.Dot)
 _SLASH = _one(cst.ParamSlash)
 _PARAM_STAR = _one(cst.ParamStar)
 _EMPTY_DOC = '""""""'
-_SIMPLE = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Raise, ast.Assert,
-           ast.Delete, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Import,
-           ast.ImportFrom)
 _OWN_PARENS = (ast.Tuple, ast.GeneratorExp)
 _QUOTES = ('"""', "'''", '"', "'")
 

@@ -350,10 +350,9 @@ def _grow(bindings: list, names: set[str], attrs: set[str]) -> bool:
     return added
 
 
-def _first_part(part):
-    """The fixpoint of the first part alone (the code always kept, shared by the summaries of
-    every function): its names, attributes, and whether one of its stores holds a moved value."""
-    bindings, stores = _flows(part)
+def _fixpoint(bindings: list, stores: list):
+    """The fixpoint of one part's flows alone: its names, attributes, and whether one of its
+    stores holds a moved value."""
     names: set[str] = set()
     attrs: set[str] = set()
     _grow(bindings, names, attrs)
@@ -362,10 +361,13 @@ def _first_part(part):
 
 def _moved_store(syntax) -> bool:
     """Can a moved value reach a store, with the flow over all the parts of ``syntax``? The first
-    part's fixpoint is computed once and grown by the others' bindings (adding bindings only adds
-    names, so a store it proved stays proved)."""
+    part (the code always kept, shared by the summaries of every function) has its fixpoint
+    computed once, then grown by the others' bindings (adding bindings only adds names, so a
+    store it proved stays proved)."""
     first, rest = syntax.parts[0], syntax.parts[1:]
-    base_names, base_attrs, base_stored = syntax.part_cache("moved-base", first, _first_part)
+    first_bindings, first_stores = syntax.part_cache("moved-store", first, _flows)
+    base_names, base_attrs, base_stored = syntax.part_cache(
+        "moved-base", first, lambda _: _fixpoint(first_bindings, first_stores))
     if base_stored:
         return True
     names, attrs = set(base_names), set(base_attrs)
@@ -376,7 +378,6 @@ def _moved_store(syntax) -> bool:
         bindings += found[0]
         stores += found[1]
     if _grow(bindings, names, attrs):  # new names: the first part's bindings and stores again
-        first_bindings, first_stores = syntax.part_cache("moved-store", first, _flows)
         _grow(first_bindings + bindings, names, attrs)
         stores = first_stores + stores
     return any(_moved(v, names, attrs) for v in stores)
