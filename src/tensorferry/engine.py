@@ -345,13 +345,14 @@ def paused_gc():
 
 def preload() -> None:
     """Import everything linting a file past the prefilters needs (libcst and its native parser,
-    the analysis, the positions pass). The runner calls it before it forks its workers, when a
+    the analysis, the tree builder of ``tensorferry.probe``, the positions pass). The runner calls it before it forks its workers, when a
     file may need them, so that the workers share one import instead of each paying for it."""
     import importlib
 
     for name in ("queue", "libcst", "libcst.native", "tensorferry.analysis",
                  "tensorferry.context", "tensorferry.positions", "tensorferry.reduce",
-                 "tensorferry.syntax", "tensorferry.edits", "tensorferry.sharing"):
+                 "tensorferry.syntax", "tensorferry.edits", "tensorferry.sharing",
+                 "tensorferry.probe"):
         try:
             importlib.import_module(name)
         except ImportError:  # a libcst without the native module parses without it
