@@ -161,13 +161,15 @@ class Builder:
         n = self.origin[id(node)]
         if type(n) in _OWN_PARENS:
             raise Unsupported("text in parentheses")
+        return self.segment(n).decode("utf-8", "surrogatepass")
+
+    def segment(self, n) -> bytes:
+        """The source bytes of CPython's node ``n``."""
         if n.lineno == n.end_lineno:
-            text = self.line(n.lineno)[n.col_offset:n.end_col_offset]
-        else:
-            text = (self.line(n.lineno)[n.col_offset:]
-                    + b"".join(self.line(i) for i in range(n.lineno + 1, n.end_lineno))
-                    + self.line(n.end_lineno)[:n.end_col_offset])
-        return text.decode("utf-8", "surrogatepass")
+            return self.line(n.lineno)[n.col_offset:n.end_col_offset]
+        return (self.line(n.lineno)[n.col_offset:]
+                + b"".join(self.line(i) for i in range(n.lineno + 1, n.end_lineno))
+                + self.line(n.end_lineno)[:n.end_col_offset])
 
     def line_of(self, node) -> int:
         n = self.origin[id(node)]
@@ -410,9 +412,7 @@ class Builder:
         return made
 
     def e_name(self, n: ast.Name):
-        v = _new(cst.Name)
-        _set(v, "value", n.id)
-        return v
+        return _name(n.id)
 
     def e_attribute(self, n: ast.Attribute):
         v = _new(cst.Attribute)
@@ -482,12 +482,7 @@ class Builder:
 
     def single_literal(self, n) -> bool:
         """Is this string or f-string one literal in the source (not `"a" "b"`)?"""
-        if n.lineno != n.end_lineno:
-            text = b"".join(self.line(i) for i in range(n.lineno, n.end_lineno + 1))
-            end = len(text) - len(self.line(n.end_lineno)) + n.end_col_offset
-            text = text[n.col_offset:end]
-        else:
-            text = self.line(n.lineno)[n.col_offset:n.end_col_offset]
+        text = self.segment(n)
         i = 0
         while i < len(text) and text[i] in b"rRbBuUfF":
             i += 1
