@@ -119,35 +119,6 @@ class Builder:
         self.class_facts: dict[int, tuple] | None = {} if class_facts else None
         self._lines: list[bytes] | None = None
         self.origin: dict[int, ast.AST] = {}  # id(built expression) -> its CPython node
-        self._expr = {
-            ast.Name: self.e_name, ast.Attribute: self.e_attribute, ast.Call: self.e_call,
-            ast.Constant: self.e_constant, ast.Subscript: self.e_subscript,
-            ast.BinOp: self.e_binop, ast.UnaryOp: self.e_unary, ast.BoolOp: self.e_boolop,
-            ast.Compare: self.e_compare, ast.IfExp: self.e_ifexp, ast.Tuple: self.e_tuple,
-            ast.List: self.e_list, ast.Set: self.e_set, ast.Dict: self.e_dict,
-            ast.ListComp: self.e_listcomp, ast.SetComp: self.e_setcomp,
-            ast.GeneratorExp: self.e_genexp, ast.DictComp: self.e_dictcomp,
-            ast.Lambda: self.e_lambda, ast.NamedExpr: self.e_namedexpr, ast.Await: self.e_await,
-            ast.Yield: self.e_yield, ast.YieldFrom: self.e_yieldfrom,
-            ast.Starred: self.e_starred, ast.JoinedStr: self.e_joinedstr,
-            ast.Slice: self.e_bare_slice,
-        }
-        self._stmt = {
-            ast.FunctionDef: self.s_function, ast.AsyncFunctionDef: self.s_function,
-            ast.ClassDef: self.s_class, ast.If: self.s_if, ast.For: self.s_for,
-            ast.AsyncFor: self.s_for, ast.While: self.s_while, ast.Try: self.s_try,
-            ast.TryStar: self.s_try, ast.With: self.s_with, ast.AsyncWith: self.s_with,
-            ast.Match: self.s_match,
-        }
-        self._small = {
-            ast.Expr: self.x_expr, ast.Assign: self.x_assign, ast.AnnAssign: self.x_annassign,
-            ast.AugAssign: self.x_augassign, ast.Return: self.x_return, ast.Raise: self.x_raise,
-            ast.Assert: self.x_assert, ast.Delete: self.x_delete, ast.Pass: self.x_pass,
-            ast.Break: self.x_break, ast.Continue: self.x_continue, ast.Global: self.x_global,
-            ast.Nonlocal: self.x_nonlocal, ast.Import: self.x_import,
-            ast.ImportFrom: self.x_importfrom,
-        }
-
     # -- source bytes (CPython's columns count UTF-8 bytes) -----------------------------------------
     def line(self, lineno: int) -> bytes:
         if self._lines is None:
@@ -186,11 +157,11 @@ class Builder:
         out: list = []
         line = None
         last_end = -1
-        simple = self._small
+        simple = _SMALL
         for stmt in body:
             t = type(stmt)
             if t in simple:
-                small = simple[t](stmt)
+                small = simple[t](self, stmt)
                 self.origin[id(small)] = stmt
                 if line is not None and stmt.lineno == last_end:
                     line.append(small)
@@ -200,10 +171,10 @@ class Builder:
                 last_end = stmt.end_lineno
                 continue
             line = None
-            conv = self._stmt.get(t)
+            conv = _STMT.get(t)
             if conv is None:
                 raise Unsupported(t.__name__)
-            made = conv(stmt)
+            made = conv(self, stmt)
             self.origin[id(made)] = stmt
             out.append(made)
         return out
@@ -212,12 +183,12 @@ class Builder:
         """An indented block, or a one-line suite (`if x: a; b`) when the body starts on the
         header's line."""
         first = body[0]
-        if type(first) in self._small:
+        if type(first) in _SMALL:
             prefix = self.line(first.lineno)[:first.col_offset]
             if prefix.strip():
                 smalls = []
                 for s in body:
-                    small = self._small[type(s)](s)
+                    small = _SMALL[type(s)](self, s)
                     self.origin[id(small)] = s
                     smalls.append(small)
                 return _node(cst.SimpleStatementSuite, body=smalls)
@@ -404,10 +375,10 @@ class Builder:
 
     # -- expressions --------------------------------------------------------------------------------
     def expr(self, node):
-        conv = self._expr.get(type(node))
+        conv = _EXPR.get(type(node))
         if conv is None:
             raise Unsupported(type(node).__name__)
-        made = conv(node)
+        made = conv(self, node)
         self.origin[id(made)] = node
         return made
 
@@ -633,6 +604,39 @@ class Builder:
 
     def e_starred(self, n: ast.Starred):
         return _node(cst.StarredElement, value=self.expr(n.value))
+
+
+# How each CPython node type is built: plain functions of (builder, node). A table of bound
+# methods on the builder would be a reference cycle, leaving the builder and both trees to the
+# cyclic garbage collector instead of freeing them when the file is done.
+_EXPR = {
+    ast.Name: Builder.e_name, ast.Attribute: Builder.e_attribute, ast.Call: Builder.e_call,
+    ast.Constant: Builder.e_constant, ast.Subscript: Builder.e_subscript,
+    ast.BinOp: Builder.e_binop, ast.UnaryOp: Builder.e_unary, ast.BoolOp: Builder.e_boolop,
+    ast.Compare: Builder.e_compare, ast.IfExp: Builder.e_ifexp, ast.Tuple: Builder.e_tuple,
+    ast.List: Builder.e_list, ast.Set: Builder.e_set, ast.Dict: Builder.e_dict,
+    ast.ListComp: Builder.e_listcomp, ast.SetComp: Builder.e_setcomp,
+    ast.GeneratorExp: Builder.e_genexp, ast.DictComp: Builder.e_dictcomp,
+    ast.Lambda: Builder.e_lambda, ast.NamedExpr: Builder.e_namedexpr, ast.Await: Builder.e_await,
+    ast.Yield: Builder.e_yield, ast.YieldFrom: Builder.e_yieldfrom,
+    ast.Starred: Builder.e_starred, ast.JoinedStr: Builder.e_joinedstr,
+    ast.Slice: Builder.e_bare_slice,
+}
+_STMT = {
+    ast.FunctionDef: Builder.s_function, ast.AsyncFunctionDef: Builder.s_function,
+    ast.ClassDef: Builder.s_class, ast.If: Builder.s_if, ast.For: Builder.s_for,
+    ast.AsyncFor: Builder.s_for, ast.While: Builder.s_while, ast.Try: Builder.s_try,
+    ast.TryStar: Builder.s_try, ast.With: Builder.s_with, ast.AsyncWith: Builder.s_with,
+    ast.Match: Builder.s_match,
+}
+_SMALL = {
+    ast.Expr: Builder.x_expr, ast.Assign: Builder.x_assign, ast.AnnAssign: Builder.x_annassign,
+    ast.AugAssign: Builder.x_augassign, ast.Return: Builder.x_return, ast.Raise: Builder.x_raise,
+    ast.Assert: Builder.x_assert, ast.Delete: Builder.x_delete, ast.Pass: Builder.x_pass,
+    ast.Break: Builder.x_break, ast.Continue: Builder.x_continue, ast.Global: Builder.x_global,
+    ast.Nonlocal: Builder.x_nonlocal, ast.Import: Builder.x_import,
+    ast.ImportFrom: Builder.x_importfrom,
+}
 
 
 def _before(a, b) -> bool:
