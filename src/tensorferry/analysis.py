@@ -22,6 +22,7 @@ Control flow: if/else and try/except join their states, loops are iterated to a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -336,6 +337,10 @@ def join_states(states: list[State]) -> State:
         return s
     if len(live) == 1:
         return live[0].copy()
+    if len(live) == 2:
+        env = _join_two(live[0].env, live[1].env)
+        grad = live[0].grad if live[0].grad == live[1].grad else "maybe"
+        return State(env, grad, True)
     keys = set().union(*(s.env.keys() for s in live))
     env = {}
     for k in keys:
@@ -360,14 +365,96 @@ def join_states(states: list[State]) -> State:
     return State(env, grad, True)
 
 
+def _join_two(a: dict, b: dict) -> dict:
+    """``join_states``' environment for two live states: the branches of an `if` share most of
+    their values (the same objects), which is tested first."""
+    env = {}
+    for k, va in a.items():
+        vb = b.get(k)
+        if vb is va:
+            env[k] = va
+        elif vb is None or va is None:
+            # bound on one path only: keep its facts, except for `self.` attributes
+            if not k.startswith("self."):
+                env[k] = va if vb is None else vb
+        else:
+            env[k] = join(va, vb)
+    for k, vb in b.items():
+        if k not in a and not k.startswith("self."):
+            env[k] = vb
+    return env
+
+
+def _self_attr(t) -> str | None:
+    """`x` for a target `self.x`."""
+    if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+        return t.attr.value
+    return None
+
+
+def _self_attrs(t, out: set[str]) -> None:
+    """Add the `self.<attr>` names a target assigns to ``out``, through tuple and list
+    unpacking. (Iterative: a recursive closure would be a reference cycle per call.)"""
+    stack = [t]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in reversed(t.elements))
+        else:
+            name = _self_attr(t)
+            if name:
+                out.add(name)
+
+
+def _method_statements(node: cst.ClassDef):
+    """Every small statement of the class's methods other than ``__init__``, nested blocks and
+    nested functions included (an assignment is always a small statement): a walk over
+    statements, not a CSTVisitor, which would rebuild and revalidate every node of every method."""
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
+            yield from simple_statements(stmt.body)
+
+
 def _str_const(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.SimpleString):
-        try:
-            v = node.evaluated_value
-        except Exception:
-            return None
-        return v if isinstance(v, str) else None
+        return string_value(node.value)
     return None
+
+
+# text whose every backslash starts an escape that `unicode_escape` decodes as Python does
+# (`\N{...}` and invalid escapes, which warn, are left to `ast.literal_eval`)
+_PLAIN_ESCAPES = re.compile(r"(?:[^\\]|\\[\\'\"abfnrtv0-7xuU\n])*")
+
+
+def string_value(text: str) -> str | None:
+    """The value of the string literal ``text`` (None for bytes or a literal that does not
+    evaluate). Without escapes (or raw) it is the text between the quotes; only a literal with
+    escapes goes to ``ast.literal_eval``, which parses it and is many times slower."""
+    quote = text[-1:]
+    if quote not in ("'", '"'):
+        return None
+    start = text.find(quote)
+    prefix = text[:start].lower()
+    if "b" in prefix:
+        return None
+    n = 3 if text[start:start + 3] == quote * 3 and len(text) - start >= 6 else 1
+    inner = text[start + n:len(text) - n]
+    if "\r" in inner or "f" in prefix:
+        pass  # newlines to translate; or an f-string (never a SimpleString)
+    elif "r" in prefix or "\\" not in inner:
+        return inner
+    elif inner.isascii() and _PLAIN_ESCAPES.fullmatch(inner):
+        try:
+            return inner.encode("ascii").decode("unicode_escape")
+        except UnicodeDecodeError:
+            return None  # an escape that does not evaluate: `"\\x1"`
+    import ast
+
+    try:
+        v = ast.literal_eval(text)
+    except Exception:
+        return None
+    return v if isinstance(v, str) else None
 
 
 def dtype_of_string(text: str) -> str | None:
@@ -1024,56 +1111,28 @@ class Analyzer:
 
     def attrs_assigned_outside_init(self, node: cst.ClassDef) -> set[str]:
         names: set[str] = set()
-
-        def target(t) -> None:
-            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
-                names.add(t.attr.value)
-            elif isinstance(t, (cst.Tuple, cst.List)):
-                for e in t.elements:
-                    target(e.value)
-
-        for stmt in node.body.body:
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
-                for small in simple_statements(stmt.body):
-                    if isinstance(small, cst.Assign):
-                        for t in small.targets:
-                            target(t.target)
-                    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
-                        target(small.target)
+        for small in _method_statements(node):
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    _self_attrs(t.target, names)
+            elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
+                _self_attrs(small.target, names)
         return names
 
     def attrs_only_augassigned_outside_init(self, node: cst.ClassDef) -> set[str]:
         """`self.<attr>` names that methods other than __init__ change only with `+=` & co."""
         aug: set[str] = set()
         plain: set[str] = set()
-
-        def attr(t) -> str | None:
-            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
-                return t.attr.value
-            return None
-
-        def target(t) -> None:
-            if isinstance(t, (cst.Tuple, cst.List)):
-                for e in t.elements:
-                    target(e.value)
-            elif attr(t):
-                plain.add(attr(t))
-
-        # Every statement of the methods, nested blocks and nested functions included (an
-        # assignment is always a small statement): a walk over statements, not a CSTVisitor,
-        # which would rebuild and revalidate every node of every method.
-        for stmt in node.body.body:
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value != "__init__":
-                for small in simple_statements(stmt.body):
-                    if isinstance(small, cst.Assign):
-                        for t in small.targets:
-                            target(t.target)
-                    elif isinstance(small, cst.AnnAssign):
-                        target(small.target)
-                    elif isinstance(small, cst.AugAssign):
-                        name = attr(small.target)
-                        if name:
-                            aug.add(name)
+        for small in _method_statements(node):
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    _self_attrs(t.target, plain)
+            elif isinstance(small, cst.AnnAssign):
+                _self_attrs(small.target, plain)
+            elif isinstance(small, cst.AugAssign):
+                name = _self_attr(small.target)
+                if name:
+                    aug.add(name)
         return aug - plain
 
     def annotation_value(self, ann: cst.BaseExpression, st: State) -> Value:
