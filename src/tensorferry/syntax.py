@@ -148,39 +148,29 @@ class Summary:
         return found
 
 
+_TABLES = ("imports", "called_attrs", "data_calls", "loads", "attr_roots")
+
+
 def merge(first: Summary, *others: Summary) -> Summary:
-    """The summary of all the parts together (``first``'s cache is shared, not copied)."""
+    """The summary of all the parts together (``first``'s cache is shared, not copied).
+
+    The merged tables share the sets of the summaries merged where a key comes from one of
+    them only: summaries are never changed once made."""
     s = Summary(*first.parts, *(p for o in others for p in o.parts))
     s.cache = first.cache
-    s.called_names = set(first.called_names)
-    s.imports = _copy(first.imports)
-    s.called_attrs = _copy(first.called_attrs)
-    s.data_calls = _copy(first.data_calls)
-    s.loads = _copy(first.loads)
-    s.attr_roots = _copy(first.attr_roots)
-    s.defs = set(first.defs)
-    s.stepped_slice = first.stepped_slice
-    s.augassigns = set(first.augassigns)
-    s.method_chains = set(first.method_chains)
-    for o in others:
-        s.called_names |= o.called_names
-        for mine, theirs in ((s.imports, o.imports), (s.called_attrs, o.called_attrs),
-                             (s.data_calls, o.data_calls), (s.loads, o.loads),
-                             (s.attr_roots, o.attr_roots)):
-            for k, v in theirs.items():
-                if k in mine:
-                    mine[k] |= v
-                else:
-                    mine[k] = set(v)
-        s.defs |= o.defs
-        s.stepped_slice = s.stepped_slice or o.stepped_slice
-        s.augassigns |= o.augassigns
-        s.method_chains |= o.method_chains
+    s.called_names = first.called_names.union(*(o.called_names for o in others))
+    for table in _TABLES:
+        mine = dict(getattr(first, table))
+        for o in others:
+            for k, v in getattr(o, table).items():
+                have = mine.get(k)
+                mine[k] = v if have is None else have | v
+        setattr(s, table, mine)
+    s.defs = first.defs.union(*(o.defs for o in others))
+    s.stepped_slice = first.stepped_slice or any(o.stepped_slice for o in others)
+    s.augassigns = first.augassigns.union(*(o.augassigns for o in others))
+    s.method_chains = first.method_chains.union(*(o.method_chains for o in others))
     return s
-
-
-def _copy(d: dict) -> dict:
-    return {k: set(v) for k, v in d.items()}
 
 
 def _units(tree) -> list[frozenset[str]]:
@@ -280,8 +270,26 @@ def summarize(tree: ast.AST) -> Summary:
     loads = s.loads
     attr_roots = s.attr_roots
     quiet: set[int] = set()  # callee, attribute-base, annotation and isinstance-type nodes
-    for node in walk(tree):
+    # `walk`, inlined: a generator's resumption per node costs more than the rest of the loop
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _CHILD_FIELDS
+    while stack:
+        node = pop()
         t = type(node)
+        fields = fields_of.get(t)
+        if fields is None:
+            if not isinstance(node, ast.AST):
+                continue  # a name in a list field (`global a, b`)
+            fields = _child_fields(t)
+        for f in fields:
+            v = getattr(node, f)
+            if v is None:
+                continue
+            if type(v) is list:
+                extend(v)
+            else:
+                push(v)
         if t is _Name:
             if type(node.ctx) is _Load and id(node) not in quiet:
                 loads.setdefault(node.id, set()).add(node.id)
