@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import tensorferry.engine as engine
 import tensorferry.runner as runner
 from tensorferry.cli import main
 from tensorferry.rules import all_rules
@@ -30,7 +31,7 @@ def test_warm_run_reuses_findings_without_linting(tmp_path, capsys, monkeypatch)
     def boom(*a, **k):
         raise AssertionError("linted although cached")
 
-    monkeypatch.setattr(runner, "lint_source", boom)
+    monkeypatch.setattr(engine, "lint_source", boom)
     rc2, warm = run(capsys, *args)
     assert (rc2, warm) == (rc1, cold)
 
@@ -111,7 +112,7 @@ def test_libcst_is_imported_before_the_workers_only_when_they_are_forked(tmp_pat
         (tmp_path / f"m{i}.py").write_text(HAZARD)
     preloaded = []
     monkeypatch.setattr(runner, "start_method", lambda: method)
-    monkeypatch.setattr(runner, "preload", lambda: preloaded.append(True))
+    monkeypatch.setattr(engine, "preload", lambda: preloaded.append(True))
     monkeypatch.setattr(runner, "pool_map", lambda work, items, *a: [
         runner.check_one(p, all_rules()) for p in items])
     rc, out = run(capsys, "check", "--no-cache", "-j", "2", "--output-format", "json", str(tmp_path))

@@ -72,6 +72,38 @@ def test_discovery_reads_only_files_that_can_name_the_table(proj, capsys):
     assert rc == 2 and "invalid TOML" in err and out == ""
 
 
+@pytest.mark.parametrize("body", [
+    "[tool.tensorferry]\nselect = ['TNP3']\n",
+    "[ tool . 'tensorferry' ]\nselect = ['TNP3']\n",
+    '["tool".tensorferry]\nselect = ["TNP3"]\n',
+    "[tool]\ntensorferry = { select = ['TNP3'] }\n",
+    "[tool]\ntensorferry.select = ['TNP3']\n",
+    "tool.tensorferry.select = ['TNP3']\n",
+    "tool = { tensorferry = { select = ['TNP3'] } }\n",
+    "[project]\nname = 'x'\n\n[tool.tensorferry]\nselect = ['TNP3']\n",
+])
+def test_every_toml_form_of_the_table_is_found(proj, body):
+    path = write(proj, body)
+    assert find_config(proj / "src" / "a.py") == path
+    assert load_config(path).select == ["TNP3"]
+
+
+@pytest.mark.parametrize("body", [
+    '[project]\nname = "tensorferry-demo"\ndependencies = ["tensorferry>=0.1"]\n',
+    '[project.scripts]\ntensorferry = "tensorferry.cli:main"\n',
+    '[tool.ruff]\nextend-exclude = ["tensorferry_cache"]\n',
+])
+def test_a_file_that_names_tensorferry_elsewhere_is_not_parsed(proj, monkeypatch, body):
+    import tensorferry.config as config
+
+    def parse(*a):
+        raise AssertionError("parsed a file that cannot name the table")
+
+    monkeypatch.setattr(config, "_parse", parse)
+    write(proj, body)
+    assert find_config(proj / "src" / "a.py") is None
+
+
 def test_config_not_utf8_is_a_clear_error(proj, capsys):
     (proj / "pyproject.toml").write_bytes(b"[tool.tensorferry]\nselect = ['TNP3'] # \xff\n")
     rc, out, err = run(capsys, "check", "src")

@@ -10,16 +10,19 @@ folder: the worst case is that two processes compute the same entry.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from tensorferry import __version__
 from tensorferry.diagnostics import Diagnostic
+
+try:  # BLAKE2 is built into CPython; `hashlib` would load OpenSSL first (2 ms of a warm run)
+    from _blake2 import blake2b as _hash
+except ImportError:  # pragma: no cover
+    from hashlib import blake2b as _hash
 
 DEFAULT_DIR = ".tensorferry_cache"
 
@@ -27,7 +30,7 @@ DEFAULT_DIR = ".tensorferry_cache"
 @functools.cache
 def tool_fingerprint() -> str:
     pkg = Path(__file__).resolve().parent
-    h = hashlib.sha256(f"{__version__}|{sys.version_info[:2]}".encode())
+    h = _hash(f"{__version__}|{sys.version_info[:2]}".encode(), digest_size=32)
     for path in sorted(pkg.rglob("*.py")):
         st = path.stat()
         h.update(f"{path.relative_to(pkg)}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -54,7 +57,7 @@ class Cache:
         self._ready = True
 
     def key(self, name: str, raw: bytes) -> str:
-        h = hashlib.sha256(self.salt)
+        h = _hash(self.salt, digest_size=32)
         h.update(name.encode("utf-8", "surrogateescape"))
         h.update(b"\0")
         h.update(raw)
@@ -75,6 +78,8 @@ class Cache:
             self._prepare()
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile
+
             payload = json.dumps({"error": error, "diagnostics": [d.to_json() for d in diagnostics]})
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:

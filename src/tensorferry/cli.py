@@ -39,13 +39,46 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
                    help="ignore every configuration file")
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (and the compression
+    modules it imports): ``$COLUMNS``, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter. argparse makes one for every ``add_argument`` (to check the
+    metavar), and its own asks ``shutil`` for the terminal width each time."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tensorferry",
         description="Find, fix and prove risky NumPy <-> PyTorch conversions.",
     )
     parser.add_argument("--version", action="version", version=f"tensorferry {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # `prog` given: argparse would otherwise make a help formatter to work it out, which imports
+    # shutil and asks for the terminal size on every run
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="tensorferry")
 
     check = sub.add_parser("check", help="lint files and report findings")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,17 +55,35 @@ class Config(Record):
         return list(self.exclude) + list(self.extend_exclude)
 
 
+# The ways TOML can make a table `tool.tensorferry`: a header or dotted key naming both
+# (`[tool.tensorferry]`, `tool.tensorferry.select = ...`, quoted or spaced), or a `tool` table
+# or inline table holding a `tensorferry` key (`[tool]`, `tool = {...}`).
+_NAMES_TABLE = re.compile(
+    rb"""["']?tool["']?[ \t]*\.[ \t]*["']?tensorferry"""
+    rb"""|^[ \t]*\[[ \t]*["']?tool["']?[ \t]*\]"""
+    rb"""|^[ \t]*["']?tool["']?[ \t]*=""",
+    re.MULTILINE)
+
+
+def can_name_table(raw: bytes) -> bool:
+    """Can this TOML text define ``[tool.tensorferry]`` (see ``_NAMES_TABLE``)? A file that
+    mentions tensorferry only elsewhere (a dependency, a script named after it) cannot. A
+    unicode escape could spell a quoted key, so a file with one counts."""
+    if b"\\u" in raw or b"\\U" in raw:
+        return True
+    return TABLE.encode() in raw and _NAMES_TABLE.search(raw) is not None
+
+
 def has_table(path: Path) -> bool:
-    """Does ``path`` have a ``[tool.tensorferry]`` table? A file that cannot name the table (the
-    text ``tensorferry`` is not in it, nor a unicode escape that could spell it in a quoted key)
-    is not parsed; one that can but is not valid TOML counts, so that its error is reported
-    rather than the file skipped."""
+    """Does ``path`` have a ``[tool.tensorferry]`` table? A file that cannot name the table
+    (``can_name_table``) is not parsed; one that can but is not valid TOML counts, so that its
+    error is reported rather than the file skipped."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError:
         return True  # reported by the load that follows
-    if TABLE.encode() not in raw and b"\\u" not in raw and b"\\U" not in raw:
+    if not can_name_table(raw):
         return False
     try:
         data = _parse(path, raw)

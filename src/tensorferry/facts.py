@@ -10,9 +10,12 @@ unknown, so rules that need a fact only fire where every path agrees.
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from tensorferry._record import Frozen, _set
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (loaded on every run)
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 # kinds
 UNKNOWN = "unknown"

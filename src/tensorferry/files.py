@@ -7,7 +7,6 @@ import io
 import os
 import re
 import stat
-import tokenize
 from pathlib import Path
 
 from tensorferry._record import Record
@@ -63,9 +62,16 @@ def walk(paths: list[str], exclude: list[str] | None = None, errors: list[str] |
             continue
         if os.path.isdir(arg):
             visited: set[tuple[int, int]] = set()
+            # the real path of each folder still to walk, when its parent's is known and it is
+            # not a link: resolving every folder's path again costs a system call per component
+            reals: dict[str, str] = {}
             for root, dirs, names in os.walk(arg, followlinks=True):
                 try:
-                    st = os.stat(root)
+                    st = os.lstat(root)
+                    real_root = reals.pop(root, None)
+                    if real_root is None or stat.S_ISLNK(st.st_mode):
+                        st = os.stat(root)
+                        real_root = os.path.realpath(root)
                     key = (st.st_dev, st.st_ino)
                 except OSError:
                     dirs[:] = []
@@ -79,7 +85,8 @@ def walk(paths: list[str], exclude: list[str] | None = None, errors: list[str] |
                     if d not in SKIP_DIRS and not d.endswith(".egg-info")
                     and not is_venv(os.path.join(root, d)) and not excluded(os.path.join(root, d))
                 )
-                real_root = None
+                for d in dirs:
+                    reals[os.path.join(root, d)] = os.path.join(real_root, d)
                 for name in sorted(names):
                     if not name.endswith(PY_SUFFIXES):
                         continue
@@ -88,7 +95,6 @@ def walk(paths: list[str], exclude: list[str] | None = None, errors: list[str] |
                     if kind is None or excluded(full):
                         continue
                     if kind:  # a regular file, not a link: its real path is its folder's
-                        real_root = real_root or os.path.realpath(root)
                         yield full, os.path.join(real_root, name)
                     else:
                         yield full, None
@@ -138,6 +144,8 @@ def decode(raw: bytes) -> SourceFile:
     """Decode like the interpreter does (BOM, PEP 263 cookie, UTF-8 default)."""
     if b"\x00" in raw:
         raise DecodeError("file contains NUL bytes (binary file?)")
+    import tokenize  # here: a warm run reads no file through this
+
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:

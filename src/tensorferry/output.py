@@ -11,17 +11,19 @@ Formats (``tensorferry check --output-format``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
-from urllib.parse import quote
 
 from tensorferry._record import Frozen, _set
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
+
+# typing.TYPE_CHECKING, without importing typing: a run with nothing to report imports this
+# module and little else
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import TextIO
 
 FORMATS = ("full", "concise", "text", "json", "json-lines", "sarif", "github")
 # What `check --output-format` offers; "text" is accepted as an alias of "concise".
@@ -165,6 +167,8 @@ def _header(d: Diagnostic, style: Style) -> str:
 
 def _width(text: str) -> int:
     """Display width in a terminal: tabs as 4 columns, wide East Asian characters as 2."""
+    import unicodedata
+
     w = 0
     for ch in text:
         if ch == "\t":
@@ -384,11 +388,15 @@ def _plain(text: str) -> str:
 
 
 def _line_hash(code: str, line: str | None) -> str:
+    import hashlib
+
     normalized = "".join((line or "").split())
     return hashlib.sha256(f"{code}\0{normalized}".encode()).hexdigest()[:16]
 
 
 def _artifact(filename: str, root: Path) -> dict:
+    from urllib.parse import quote
+
     rel = relative_path(filename, root)
     if rel is not None:
         return {"uri": quote(rel), "uriBaseId": "%SRCROOT%"}

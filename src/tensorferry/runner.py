@@ -10,9 +10,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from tensorferry._record import Record
 from tensorferry.cache import Cache
 from tensorferry.diagnostics import Diagnostic
-from tensorferry.engine import lint_source, parse_error, preload, triggered
 from tensorferry.files import DecodeError, decode, discover
-from tensorferry.rules import Rule
+
+# The engine (and what it imports) loads on the first file to lint: a warm run answers every
+# file from the cache and needs none of it.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:  # pragma: no cover
+    from tensorferry.rules import Rule
 
 
 class Progress:
@@ -74,6 +78,8 @@ def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None
               lookup: bool = True) -> tuple[list[Diagnostic], bool]:
     """Lint one file (``-``: stdin). With ``cache``, a cached result is returned (unless
     ``lookup`` is off: the caller knows it is not there) and a new one is stored."""
+    from tensorferry.engine import lint_source, parse_error
+
     name = display or path
     key = None
     try:
@@ -156,6 +162,8 @@ def cached(path: str, cache: Cache) -> tuple[list[Diagnostic], bool] | None:
 def reaches_parser(paths: Iterable[str], rules: Sequence[type[Rule]], limit: int = 64) -> bool:
     """Do the text triggers of a rule hold in one of the first ``limit`` files, so that linting
     will need libcst (see ``preload``)? A file that cannot be read is left to its worker."""
+    from tensorferry.engine import triggered
+
     for path in itertools.islice(paths, limit):
         try:
             with open(path, "rb") as fh:
@@ -204,6 +212,8 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
         # Forked workers inherit what this process has imported: importing libcst once here
         # (about 0.2 s) spares each worker its own import, when a file will need it.
         if start_method() == "fork" and reaches_parser(parallel, rules):
+            from tensorferry.engine import preload
+
             preload()
         for res in pool_map(_work, parallel, jobs, _init_worker,
                             (tuple(r.code for r in rules), cache_dir)):

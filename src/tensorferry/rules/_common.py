@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tensorferry.facts import (
     INT,
     INT_DTYPES,
@@ -16,6 +14,7 @@ from tensorferry.facts import (
     Value,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (loaded on every run)
 if TYPE_CHECKING:  # pragma: no cover
     import libcst as cst
 
