@@ -514,3 +514,25 @@ def test_statement_walk_reaches_one_line_suites_and_nested_blocks():
     assert Analyzer.attrs_only_augassigned_outside_init(None, cls) == {"a", "c", "d", "e"}
     one_liner = cls.body.body[1]
     assert [type(s).__name__ for s in simple_statements(one_liner.body)] == ["AugAssign"]
+
+
+@pytest.mark.parametrize("literal", [
+    "'a'", '"a"', "''", '""', "'''a'''", '"""a"b"""', "''''''", "u'x'", "R'\\d'", "r'''\\n'''",
+    "'a\\nb'", "'\\x41\\u00e9\\U0001F600'", "'\\101'", "'\\\\'", "'\\''", "'\\N{BULLET}'",
+    "'\\d'", "'line\\\ncontinued'", "b'x'", "Rb'x'", "'caf\u00e9'", "'caf\u00e9\\n'",
+    "'''a\r\nb'''", "f'x'",
+])
+def test_string_value_agrees_with_literal_eval(literal):
+    import ast
+    import warnings
+
+    from tensorferry.analysis import string_value
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected = ast.literal_eval(literal)
+        except Exception:
+            expected = None
+        got = string_value(literal)
+    assert got == (expected if isinstance(expected, str) else None)

@@ -85,18 +85,22 @@ try:
     main(["check", "-q", "--exit-zero", "--cache-dir", %r, %r])
 except SystemExit:
     pass
-print("loaded:" + ",".join(sorted(m for m in ("libcst", "dataclasses", "inspect", "tomllib")
-                                   if m in sys.modules)))
+print("loaded:" + ",".join(sorted(m for m in (
+    "libcst", "dataclasses", "inspect", "tomllib", "tensorferry.engine", "typing", "shutil",
+    "tempfile", "tokenize", "_hashlib", "ast", "multiprocessing") if m in sys.modules)))
 """
 
 
 def test_warm_run_imports_only_what_it_needs(tmp_path):
-    # a run whose files are all cached, under a pyproject.toml that cannot configure
-    # tensorferry, loads neither libcst nor dataclasses/inspect nor tomllib
+    # a run whose files are all cached, under a pyproject.toml that names tensorferry but
+    # cannot configure it, loads neither libcst nor the engine, nor anything only linting or
+    # writing the cache needs
     src = tmp_path / "src"
     src.mkdir()
     (src / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\ndependencies = ['tensorferry']\n"
+        "[project.scripts]\ntensorferry = 'tensorferry.cli:main'\n")
     cache = tmp_path / "cache"
 
     def run():

@@ -481,3 +481,36 @@ def test_collector_left_off_when_the_caller_paused_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("raw", [
+    b"x = 1\n",
+    b"\xef\xbb\xbfx = 1\n",
+    b"# -*- coding: latin-1 -*-\nx = '\xe9'\n",
+    b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nx = '\x80'\n",
+    b"x = 1\n# coding: latin-1\n",  # a cookie on line 3 counts for nothing
+    b"x = '\xe9'\n",  # not UTF-8, no cookie
+    b"# coding: nope\n",
+    b"\xef\xbb\xbf# coding: latin-1\n",
+    b"x = 1\ry = 2\r",
+    "s = 'caf\u00e9 \u2603'\n".encode(),
+    b"",
+])
+def test_decode_agrees_with_tokenize(raw):
+    import io
+    import tokenize
+
+    from tensorferry.files import DecodeError, decode
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+        expected = (body.decode("utf-8" if encoding == "utf-8-sig" else encoding), encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        expected = None
+    try:
+        got = decode(raw)
+    except DecodeError:
+        assert expected is None
+    else:
+        assert (got.text, got.encoding) == expected

@@ -144,7 +144,17 @@ def decode(raw: bytes) -> SourceFile:
     """Decode like the interpreter does (BOM, PEP 263 cookie, UTF-8 default)."""
     if b"\x00" in raw:
         raise DecodeError("file contains NUL bytes (binary file?)")
-    import tokenize  # here: a warm run reads no file through this
+    # A cookie can only be on the first two lines: without one (and without a BOM) the file is
+    # UTF-8, as tokenize.detect_encoding would say, without importing tokenize
+    end = raw.find(b"\n")
+    if end >= 0:
+        end = raw.find(b"\n", end + 1)
+    if b"coding" not in (raw if end < 0 else raw[:end]) and not raw.startswith(codecs.BOM_UTF8):
+        try:
+            return SourceFile(raw.decode("utf-8"), "utf-8", False, raw)
+        except UnicodeDecodeError:
+            pass  # reported below, in tokenize's words
+    import tokenize
 
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)

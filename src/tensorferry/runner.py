@@ -78,10 +78,9 @@ def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None
               lookup: bool = True) -> tuple[list[Diagnostic], bool]:
     """Lint one file (``-``: stdin). With ``cache``, a cached result is returned (unless
     ``lookup`` is off: the caller knows it is not there) and a new one is stored."""
-    from tensorferry.engine import lint_source, parse_error
-
     name = display or path
     key = None
+    problem = None
     try:
         if path == "-":
             src = decode(sys.stdin.buffer.read())
@@ -93,9 +92,13 @@ def check_one(path: str, rules: Sequence[type[Rule]], display: str | None = None
                 return hit
             src = decode(raw)
     except DecodeError as exc:
-        return [parse_error(name, f"cannot read: {exc}")], True
+        problem = f"cannot read: {exc}"
     except OSError as exc:
-        return [parse_error(name, f"cannot read: {exc.strerror or exc}")], True
+        problem = f"cannot read: {exc.strerror or exc}"
+    from tensorferry.engine import lint_source, parse_error  # past the cache
+
+    if problem is not None:
+        return [parse_error(name, problem)], True
     result = lint_source(src.text, name, rules)
     if key is not None and not any(d.code == "TNP002" for d in result.diagnostics):
         cache.put(key, result.diagnostics, result.error)
