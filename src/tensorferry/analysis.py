@@ -22,7 +22,6 @@ Control flow: if/else and try/except join their states, loops are iterated to a 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -421,9 +420,18 @@ def _str_const(node: cst.BaseExpression) -> str | None:
     return None
 
 
-# text whose every backslash starts an escape that `unicode_escape` decodes as Python does
-# (`\N{...}` and invalid escapes, which warn, are left to `ast.literal_eval`)
-_PLAIN_ESCAPES = re.compile(r"(?:[^\\]|\\[\\'\"abfnrtv0-7xuU\n])*")
+# the characters after a backslash that `unicode_escape` decodes as Python does (`\N{...}` and
+# invalid escapes, which warn, are left to `ast.literal_eval`)
+_PLAIN_ESCAPES = frozenset("\\'\"abfnrtv01234567xuU\n")
+
+
+def _plain_escapes(text: str) -> bool:
+    i = text.find("\\")
+    while i >= 0:
+        if text[i + 1:i + 2] not in _PLAIN_ESCAPES:
+            return False
+        i = text.find("\\", i + 2)
+    return True
 
 
 def string_value(text: str) -> str | None:
@@ -443,7 +451,7 @@ def string_value(text: str) -> str | None:
         pass  # newlines to translate; or an f-string (never a SimpleString)
     elif "r" in prefix or "\\" not in inner:
         return inner
-    elif inner.isascii() and _PLAIN_ESCAPES.fullmatch(inner):
+    elif inner.isascii() and _plain_escapes(inner):
         try:
             return inner.encode("ascii").decode("unicode_escape")
         except UnicodeDecodeError:
@@ -552,28 +560,32 @@ class Analyzer:
             st = self.exec_stmt(stmt, st)
         return st
 
+    # exec_stmt and exec_small test `type(node) is`: libcst's node classes are abstract base
+    # classes, so an `isinstance` that fails goes through ABCMeta (and none of these classes
+    # has subclasses)
     def exec_stmt(self, stmt: cst.CSTNode, st: State) -> State:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        typ = type(stmt)
+        if typ is cst.SimpleStatementLine:
             for small in stmt.body:
                 if not st.live:
                     break
                 st = self.exec_small(small, st)
             return st
-        if isinstance(stmt, cst.If):
+        if typ is cst.If:
             return self.exec_if(stmt, st)
-        if isinstance(stmt, (cst.For, cst.While)):
+        if typ is cst.For or typ is cst.While:
             return self.exec_loop(stmt, st)
-        if isinstance(stmt, (cst.Try, cst.TryStar)):
+        if typ is cst.Try or typ is cst.TryStar:
             return self.exec_try(stmt, st)
-        if isinstance(stmt, cst.With):
+        if typ is cst.With:
             return self.exec_with(stmt, st)
-        if isinstance(stmt, cst.FunctionDef):
+        if typ is cst.FunctionDef:
             self.def_function(stmt, st)
             return st
-        if isinstance(stmt, cst.ClassDef):
+        if typ is cst.ClassDef:
             self.def_class(stmt, st)
             return st
-        if isinstance(stmt, cst.Match):
+        if typ is cst.Match:
             self.eval(stmt.subject, st)
             outs = []
             for case in stmt.cases:
@@ -581,24 +593,25 @@ class Analyzer:
                 outs.append(self.exec_block(case.body.body, s2))
             outs.append(st)
             return join_states(outs)
-        if isinstance(stmt, cst.SimpleStatementSuite):
+        if typ is cst.SimpleStatementSuite:
             for small in stmt.body:
                 st = self.exec_small(small, st)
             return st
-        if isinstance(stmt, cst.IndentedBlock):
+        if typ is cst.IndentedBlock:
             return self.exec_block(stmt.body, st)
         return st
 
     def exec_small(self, s: cst.BaseSmallStatement, st: State) -> State:
-        if isinstance(s, cst.Expr):
-            if isinstance(s.value, cst.Call):
+        typ = type(s)
+        if typ is cst.Expr:
+            if type(s.value) is cst.Call:
                 self._stmt_call = id(s.value)
             self.eval(s.value, st)
-        elif isinstance(s, cst.Assign):
+        elif typ is cst.Assign:
             v = self.eval(s.value, st)
             for t in s.targets:
                 self.bind(t.target, v, st, s.value)
-        elif isinstance(s, cst.AnnAssign):
+        elif typ is cst.AnnAssign:
             ann = self.annotation_value(s.annotation.annotation, st)
             if s.value is not None:
                 v = self.eval(s.value, st)
@@ -607,21 +620,21 @@ class Analyzer:
                 self.bind(s.target, v, st, s.value)
             elif isinstance(s.target, cst.Name) and ann.kind != UNKNOWN:
                 st.env[s.target.value] = ann
-        elif isinstance(s, cst.AugAssign):
+        elif typ is cst.AugAssign:
             self.exec_augassign(s, st)
-        elif isinstance(s, cst.Return):
+        elif typ is cst.Return:
             if s.value is not None:
                 v = self.eval(s.value, st)
                 self.escape(v, s.value, "returned")
                 self.a.returns.append((self.scope, s.value, v))
             st.live = False
-        elif isinstance(s, (cst.Raise,)):
+        elif typ is cst.Raise:
             if s.exc is not None:
                 self.eval(s.exc, st)
             st.live = False
-        elif isinstance(s, (cst.Break, cst.Continue)):
+        elif typ is cst.Break or typ is cst.Continue:
             st.live = False
-        elif isinstance(s, cst.Import):
+        elif typ is cst.Import:
             for alias in s.names:
                 full = self.dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -629,7 +642,7 @@ class Analyzer:
                 else:
                     top = full.split(".")[0]
                     st.env[top] = Value(kind=REF, qual=top)
-        elif isinstance(s, cst.ImportFrom):
+        elif typ is cst.ImportFrom:
             if s.relative or s.module is None:
                 if not isinstance(s.names, cst.ImportStar):
                     for alias in s.names:
@@ -643,11 +656,11 @@ class Analyzer:
                 local = (alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name)
                          else self.dotted(alias.name))
                 st.env[local] = Value(kind=REF, qual=f"{base}.{self.dotted(alias.name)}")
-        elif isinstance(s, cst.Assert):
+        elif typ is cst.Assert:
             self.eval(s.test, st)
-        elif isinstance(s, cst.Del):
+        elif typ is cst.Del:
             self.unbind(s.target, st)
-        elif isinstance(s, (cst.Global, cst.Nonlocal)):
+        elif typ is cst.Global or typ is cst.Nonlocal:
             for n in s.names:
                 st.env.pop(n.name.value, None)
         return st

@@ -49,7 +49,8 @@ class Summary:
     """What one walk over a module's ``ast`` found (see the module docstring)."""
 
     __slots__ = ("called_names", "called_attrs", "data_calls", "loads", "attr_roots", "imports",
-                 "defs", "stepped_slice", "augassigns", "method_chains", "parts", "cache")
+                 "defs", "stepped_slice", "augassigns", "method_chains", "parts", "cache",
+                 "_by_module")
 
     def __init__(self, *parts: ast.AST) -> None:
         # the trees summarised (a module; or, for a function left out of the parse when it cannot
@@ -72,19 +73,33 @@ class Summary:
         self.augassigns: set[type] = set()  # operator types of augmented assignments
         # (outer, inner) method names of `....inner(...).outer(...)` calls
         self.method_chains: set[tuple[str, str]] = set()
+        # module -> {local name imported from it: the last parts of all the name's imports}
+        self._by_module: dict[str, dict[str, set[str]]] = {}
 
     # -- queries ---------------------------------------------------------------------------------
 
+    def _imported(self, module: str) -> dict[str, set[str]]:
+        """The local names bound by an import of ``module`` or of something in it, each with the
+        last parts of everything imported under that name. Computed once per module (a summary
+        is not changed once made)."""
+        found = self._by_module.get(module)
+        if found is None:
+            prefix = module + "."
+            found = self._by_module[module] = {
+                local: {q.rsplit(".", 1)[-1] for q in quals}
+                for local, quals in self.imports.items()
+                if any(q == module or q.startswith(prefix) for q in quals)}
+        return found
+
     def imported_from(self, name: str | None, module: str) -> bool:
         """Is ``name`` bound by an import of ``module`` or of something in it?"""
-        prefix = module + "."
-        return name is not None and any(q == module or q.startswith(prefix)
-                                        for q in self.imports.get(name, ()))
+        return name is not None and name in self._imported(module)
 
     def module_escapes(self, module: str) -> bool:
         """Is a name imported from ``module`` used as a value (``m = torch``, ``f(np)``) rather
         than only as the base of attribute chains? Then chains on any root may resolve there."""
-        return any(self.imported_from(name, module) for name in self.loads)
+        loads = self.loads
+        return any(name in loads for name in self._imported(module))
 
     def calls(self, names: Iterable[str], module: str, *, data: bool = False) -> bool:
         """Can some call resolve to ``<module>....X`` for an X in ``names``? With ``data``, only
@@ -103,9 +118,8 @@ class Summary:
                 if loose:
                     return True
         called = self.data_calls if data else self.called_names
-        for local, quals in self.imports.items():
-            if (local in called or local in self.loads) and any(
-                    q.rsplit(".", 1)[-1] in names and self.imported_from(local, module) for q in quals):
+        for local, parts in self._imported(module).items():
+            if (local in called or local in self.loads) and not parts.isdisjoint(names):
                 return True  # `from torch import tensor as tt; tt(x)`, `f = tt`
         return False
 
@@ -170,6 +184,8 @@ def merge(first: Summary, *others: Summary) -> Summary:
     s.stepped_slice = first.stepped_slice or any(o.stepped_slice for o in others)
     s.augassigns = first.augassigns.union(*(o.augassigns for o in others))
     s.method_chains = first.method_chains.union(*(o.method_chains for o in others))
+    if not any(o.imports for o in others):
+        s._by_module = first._by_module  # the same imports: the same answers
     return s
 
 
