@@ -41,3 +41,54 @@ def test_every_node_of_every_fixture_and_source_file(path):
 @pytest.mark.parametrize("name", sorted(ODD))
 def test_line_breaks_and_odd_layouts(name):
     assert _same(ODD[name]) > 5
+
+
+class _Nodes(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.nodes.append(node)
+        return True
+
+
+def _hinted(source: str, rows: set[int]) -> tuple[int, bool]:
+    """Every node inside a statement, positioned statement by statement (``hint``), against the
+    whole pass; and whether the hinted pass had to fall back to the whole one."""
+    import ast
+
+    module = cst.parse_module(source)
+    whole = Positions(module)
+    hinted = Positions(module, (source, ast.parse(source), rows))
+    fell_back = []
+    hinted._whole = lambda: (fell_back.append(True), Positions._whole(hinted))
+    visitor = _Nodes()
+    for stmt in module.body:
+        stmt.visit(visitor)
+    for node in visitor.nodes:
+        assert hinted[node] == whole[node], type(node).__name__
+    return len(visitor.nodes), bool(fell_back)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
+def test_statement_by_statement_positions_are_the_whole_pass_positions(path):
+    source = path.read_text(encoding="utf-8")
+    rows = {len(source.splitlines()) // 2 + 1}
+    count, fell_back = _hinted(source, rows)
+    assert count > 0 and not fell_back
+
+
+@pytest.mark.parametrize("name", sorted(ODD))
+def test_statement_by_statement_positions_with_odd_layouts(name):
+    # a file without a final newline falls back to the whole pass for its last statement
+    count, fell_back = _hinted(ODD[name], {1, 2})
+    assert count > 5 and fell_back == (name == "no_final_newline")
+
+
+def test_statement_by_statement_positions_fall_back_when_the_tree_does_not_line_up():
+    source = "import torch\nx = torch.Tensor(5)\n"
+    module = cst.parse_module(source)
+    other = __import__("ast").parse("import torch\n\n\nx = torch.Tensor(5)\n")  # other lines
+    hinted = Positions(module, (source, other, {2}))
+    call = module.body[1].body[0].value
+    assert hinted[call] == Positions(module)[call]

@@ -13,9 +13,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Context:
-    def __init__(self, module: "cst.Module", filename: str) -> None:
+    def __init__(self, module: "cst.Module", filename: str, hint: tuple | None = None) -> None:
         self.module = module
         self.filename = filename
+        self._hint = hint  # see ``tensorferry.positions.Positions``
         self.diagnostics: list[Diagnostic] = []
         self._positions: Any = None
         self._rule: type[Rule] | None = None
@@ -25,7 +26,7 @@ class Context:
         if self._positions is None:
             from tensorferry.positions import Positions
 
-            self._positions = Positions(self.module)
+            self._positions = Positions(self.module, self._hint)
         return self._positions
 
     def span(self, node: "cst.CSTNode") -> tuple[Location, Location]:

@@ -446,6 +446,7 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
             result.error = True
             return None
     planned = None
+    rows = None  # where the probe saw rules report
     if prefilter and tree is not None:
         from tensorferry.reduce import Parts
 
@@ -462,15 +463,17 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
             if reduce and rows is not ANYWHERE:
                 planned = parts.narrow(source, planned, rows)
     # a tree means CPython accepted the source: libcst's node checks can be skipped
-    module, err, class_facts = call_deep(_parse_planned, source, filename, verdict, tree is None,
-                                         planned)
+    module, err, class_facts, parsed = call_deep(_parse_planned, source, filename, verdict,
+                                                 tree is None, planned)
     if err is not None:
         result.diagnostics.append(err)
         result.error = True
         return None
     result.parsed = True
+    # positions from the statements where the probe saw reports first (the plan keeps lines)
+    hint = (parsed, tree, rows) if rows is not None and rows is not ANYWHERE else None
     try:
-        return call_deep(_run_rules, module, filename, rules, result, class_facts)
+        return call_deep(_run_rules, module, filename, rules, result, class_facts, hint)
     except _TooDeep:
         result.diagnostics = [parse_error(
             filename, "cannot analyse: nesting too deep (recursion limit reached)")]
@@ -493,7 +496,7 @@ def _locate(tree, source: str, rules: Sequence[type[Rule]], planned):
 def _parse_planned(source: str, filename: str, verdict, validate: bool, planned):
     """libcst's parse of ``planned.source`` (the functions that cannot matter left out) with the
     class facts of the whole file; of ``source`` itself when there is no plan or the plan's
-    source does not parse as expected."""
+    source does not parse as expected. Returns (module, error, class facts, the text parsed)."""
     if planned is not None:
         from tensorferry.reduce import facts_for
 
@@ -501,18 +504,19 @@ def _parse_planned(source: str, filename: str, verdict, validate: bool, planned)
         if err is None:
             facts = facts_for(module, planned.class_facts)
             if facts is not None:
-                return module, None, facts
+                return module, None, facts, planned.source
     module, err = _parse_libcst(source, filename, verdict, validate=validate)
-    return module, err, None
+    return module, err, None, source
 
 
-def _run_rules(module, filename: str, rules: Sequence[type[Rule]],
-               result: LintResult, class_facts: dict | None = None) -> list[Diagnostic] | None:
+def _run_rules(module, filename: str, rules: Sequence[type[Rule]], result: LintResult,
+               class_facts: dict | None = None, hint: tuple | None = None
+               ) -> list[Diagnostic] | None:
     """Analysis, then each rule; a rule that raises costs only its own findings (TNP002)."""
     from tensorferry.analysis import analyze
     from tensorferry.context import Context
 
-    ctx = Context(module, filename)
+    ctx = Context(module, filename, hint)
     try:
         analysis = analyze(module, class_facts)
     except RecursionError:
