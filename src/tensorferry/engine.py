@@ -156,7 +156,11 @@ class _DeepWorker:
             except BaseException as exc:  # re-raised in the caller's thread
                 box["error"] = exc
             finally:
+                # Held until the next call, the last call's arguments and result (a file's
+                # trees) would outlive the file, and the garbage collector would walk them.
+                fn = args = kwargs = None
                 done.set()
+                box = done = None
 
     def call(self, fn, args, kwargs):
         box: dict = {}

@@ -261,42 +261,46 @@ def _class_facts(body, dropped: set[int]):
 
 
 def libcst_classes(module) -> list:
-    """Every ClassDef of a libcst module, in the same statement order as ``_class_facts``."""
+    """Every ClassDef of a libcst module, in the same statement order as ``_class_facts``.
+    (Iterative: recursive closures would hold the classes in a reference cycle, for the
+    garbage collector to find.)"""
+    import libcst as cst
+
+    out = []
+    stack = [iter(module.body)]
+    while stack:
+        stmt = next(stack[-1], None)
+        if stmt is None:
+            stack.pop()
+            continue
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            continue
+        if isinstance(stmt, cst.ClassDef):
+            out.append(stmt)
+        stack.extend(reversed([iter(inner) for inner in _nested_blocks(stmt)]))
+    return out
+
+
+def _nested_blocks(stmt) -> list[list]:
+    """The statement lists nested in a libcst compound statement, in source order."""
     import libcst as cst
 
     def suite(block) -> list:
-        if isinstance(block, cst.IndentedBlock):
-            return list(block.body)
-        return []  # a one-line suite holds small statements only
+        return list(block.body) if isinstance(block, cst.IndentedBlock) else []
 
-    def nested(stmt) -> list[list]:
-        out = [suite(getattr(stmt, "body", None))]
-        for h in getattr(stmt, "handlers", ()) or ():
-            out.append(suite(h.body))
-        orelse = getattr(stmt, "orelse", None)
-        if isinstance(orelse, cst.If):
-            out.append([orelse])
-        elif orelse is not None:
-            out.append(suite(orelse.body))
-        final = getattr(stmt, "finalbody", None)
-        if final is not None:
-            out.append(suite(final.body))
-        for case in getattr(stmt, "cases", ()) or ():
-            out.append(suite(case.body))
-        return out
-
-    out = []
-
-    def visit(stmts) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-                continue
-            if isinstance(stmt, cst.ClassDef):
-                out.append(stmt)
-            for inner in nested(stmt):
-                visit(inner)
-
-    visit(module.body)
+    out = [suite(getattr(stmt, "body", None))]
+    for h in getattr(stmt, "handlers", ()) or ():
+        out.append(suite(h.body))
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.append([orelse])
+    elif orelse is not None:
+        out.append(suite(orelse.body))
+    final = getattr(stmt, "finalbody", None)
+    if final is not None:
+        out.append(suite(final.body))
+    for case in getattr(stmt, "cases", ()) or ():
+        out.append(suite(case.body))
     return out
 
 
