@@ -89,7 +89,9 @@ class Parts:
         """A reduced source for ``rules``, or None when every function may matter."""
         if not self.units:
             return None
-        lines = _LINE.findall(source)
+        # only the text before each body's first statement is read: without a `\r`, splitting on
+        # `\n` gives CPython's lines, faster than the regular expression
+        lines = source.split("\n") if "\r" not in source else _LINE.findall(source)
         base = self.base
         cheap = [r for r in rules if not r.gate_walks]
         walking = [r for r in rules if r.gate_walks]

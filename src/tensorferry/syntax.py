@@ -50,7 +50,7 @@ class Summary:
 
     __slots__ = ("called_names", "called_attrs", "data_calls", "loads", "attr_roots", "imports",
                  "defs", "stepped_slice", "augassigns", "method_chains", "parts", "cache",
-                 "_by_module")
+                 "flow_nodes", "_by_module")
 
     def __init__(self, *parts: ast.AST) -> None:
         # the trees summarised (a module; or, for a function left out of the parse when it cannot
@@ -73,6 +73,9 @@ class Summary:
         self.augassigns: set[type] = set()  # operator types of augmented assignments
         # (outer, inner) method names of `....inner(...).outer(...)` calls
         self.method_chains: set[tuple[str, str]] = set()
+        # id(part) -> its assignments, loops, comprehensions and method calls, in walk order:
+        # the nodes a value can flow through (read by TNP304's gate without a walk of its own)
+        self.flow_nodes: dict[int, list[ast.AST]] = {}
         # module -> {local name imported from it: the last parts of all the name's imports}
         self._by_module: dict[str, dict[str, set[str]]] = {}
 
@@ -186,6 +189,7 @@ def merge(first: Summary, *others: Summary) -> Summary:
     s.method_chains = first.method_chains.union(*(o.method_chains for o in others))
     if not any(o.imports for o in others):
         s._by_module = first._by_module  # the same imports: the same answers
+    s.flow_nodes = {k: v for o in (first, *others) for k, v in o.flow_nodes.items()}
     return s
 
 
@@ -278,6 +282,13 @@ def walk(node: ast.AST):
                 push(v)
 
 
+# the node types `summarize` reads (the rest are only walked through)
+# assignments (besides augmented and annotated ones), loops and comprehensions: `flow_nodes`
+_FLOWS = (ast.Assign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension)
+_SUMMARIZED = frozenset({_Name, _Attribute, _Call, _Slice, _AugAssign, _Import, _ImportFrom,
+                         *_FUNCS, *_ANNOTATED, *_FLOWS})
+
+
 def summarize(tree: ast.AST) -> Summary:
     s = Summary(tree)
     data_calls = s.data_calls
@@ -286,6 +297,7 @@ def summarize(tree: ast.AST) -> Summary:
     loads = s.loads
     attr_roots = s.attr_roots
     quiet: set[int] = set()  # callee, attribute-base, annotation and isinstance-type nodes
+    flow = s.flow_nodes[id(tree)] = []
     # `walk`, inlined: a generator's resumption per node costs more than the rest of the loop
     stack = [tree]
     pop, push, extend = stack.pop, stack.append, stack.extend
@@ -306,6 +318,8 @@ def summarize(tree: ast.AST) -> Summary:
                 extend(v)
             else:
                 push(v)
+        if t not in _SUMMARIZED:
+            continue
         if t is _Name:
             if type(node.ctx) is _Load and id(node) not in quiet:
                 loads.setdefault(node.id, set()).add(node.id)
@@ -327,6 +341,7 @@ def summarize(tree: ast.AST) -> Summary:
                 if func.id in _TYPE_TESTS and len(node.args) == 2:
                     quiet.update(map(id, walk(node.args[1])))
             elif tf is _Attribute:
+                flow.append(node)
                 root = _root(func.value)
                 called_attrs.setdefault(func.attr, set()).add(root)
                 if data:
@@ -339,11 +354,16 @@ def summarize(tree: ast.AST) -> Summary:
                 s.stepped_slice = True
         elif t is _AugAssign:
             s.augassigns.add(type(node.op))
+            flow.append(node)
+        elif t in _FLOWS:
+            flow.append(node)
         elif t in _FUNCS:
             s.defs.add(node.name)
             if node.returns is not None:
                 quiet.update(map(id, walk(node.returns)))
         elif t in _ANNOTATED:
+            if t is ast.AnnAssign:
+                flow.append(node)
             if node.annotation is not None:
                 quiet.update(map(id, walk(node.annotation)))
         elif t is _Import:

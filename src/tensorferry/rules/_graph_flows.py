@@ -86,7 +86,9 @@ def moved_store(syntax) -> bool:
     computed once, then grown by the others' bindings (adding bindings only adds names, so a
     store it proved stays proved)."""
     first, rest = syntax.parts[0], syntax.parts[1:]
-    first_bindings, first_stores = syntax.part_cache("moved-store", first, _flows)
+    flows = syntax.flow_nodes
+    first_bindings, first_stores = syntax.part_cache("moved-store", first,
+                                                     lambda p: _flows(flows[id(p)]))
     base_names, base_attrs, base_stored = syntax.part_cache(
         "moved-base", first, lambda _: _fixpoint(first_bindings, first_stores))
     if base_stored:
@@ -95,7 +97,7 @@ def moved_store(syntax) -> bool:
     bindings: list = []
     stores: list = []
     for part in rest:
-        found = syntax.part_cache("moved-store", part, _flows)
+        found = syntax.part_cache("moved-store", part, lambda p: _flows(flows[id(p)]))
         bindings += found[0]
         stores += found[1]
     if _grow(bindings, names, attrs):  # new names: the first part's bindings and stores again
@@ -104,8 +106,9 @@ def moved_store(syntax) -> bool:
     return any(_moved(v, names, attrs) for v in stores)
 
 
-def _flows(tree):
-    """The bindings (bound names and attributes, value) and stored values under ``tree``."""
+def _flows(nodes):
+    """The bindings (bound names and attributes, value) and stored values of ``nodes``, a part's
+    ``Summary.flow_nodes``."""
     from tensorferry.syntax import walk
 
     def bound(targets):
@@ -113,7 +116,7 @@ def _flows(tree):
 
     bindings = []
     stores = []
-    for n in walk(tree):
+    for n in nodes:
         t = type(n)
         if t is ast.Assign:
             targets = bound(n.targets)
