@@ -51,7 +51,7 @@ def main() -> int:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from tensorferry import analysis, context, engine, probe, reduce
+    from tensorferry import analysis, context, engine, positions, probe, reduce
     from tensorferry.files import DecodeError, read_source
     from tensorferry.rules import all_rules
 
@@ -164,11 +164,13 @@ def main() -> int:
 
     patches = [(engine, "_cpython_parse"), (reduce.Parts, "__init__"), (reduce.Parts, "plan"),
                (probe.Builder, "module"), (engine, "_locate"), (engine, "_parse_libcst"),
-               (analysis, "analyze"), (context.Context, "_pos"), (engine, "_run_rules")]
+               (analysis, "analyze"), (positions.Positions, "_one"), (positions.Positions, "_whole"),
+               (engine, "_run_rules")]
     labels = {"_cpython_parse": "CPython parse", "__init__": "syntax summaries",
               "plan": "gates per function", "module": "nodes built from CPython's tree",
               "_locate": "probe", "_parse_libcst": "libcst parse",
-              "analyze": "analysis", "_pos": "positions", "_run_rules": "analysis, rules, positions"}
+              "analyze": "analysis", "_one": "positions", "_whole": "positions",
+              "_run_rules": "analysis, rules, positions"}
     saved = [(obj, name, getattr(obj, name)) for obj, name in patches]
     for obj, name, fn in saved:
         setattr(obj, name, timed(labels[name], fn))

@@ -42,6 +42,7 @@ class Cache:
         self.root = Path(root)
         self.salt = f"{tool_fingerprint()}|{','.join(sorted(rule_codes))}".encode()
         self.dir = self.root / __version__
+        self._dir = str(self.dir)
         self._ready = False
 
     def _prepare(self) -> None:
@@ -67,8 +68,11 @@ class Cache:
         return self.dir / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> tuple[list[Diagnostic], bool] | None:
+        # plain strings and one open: a warm run does this for every file
+        path = os.path.join(self._dir, key[:2], key + ".json")
         try:
-            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            with open(path, "rb") as fh:
+                data = json.loads(fh.read())
             return [Diagnostic.from_json(d) for d in data["diagnostics"]], bool(data["error"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
