@@ -50,7 +50,7 @@ class Summary:
 
     __slots__ = ("called_names", "called_attrs", "data_calls", "loads", "attr_roots", "imports",
                  "defs", "stepped_slice", "augassigns", "method_chains", "parts", "cache",
-                 "flow_nodes", "_by_module")
+                 "flow_nodes", "_by_module", "_calls")
 
     def __init__(self, *parts: ast.AST) -> None:
         # the trees summarised (a module; or, for a function left out of the parse when it cannot
@@ -78,6 +78,7 @@ class Summary:
         self.flow_nodes: dict[int, list[ast.AST]] = {}
         # module -> {local name imported from it: the last parts of all the name's imports}
         self._by_module: dict[str, dict[str, set[str]]] = {}
+        self._calls: dict[tuple, bool] = {}  # answers of `calls`, which several gates ask alike
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -107,7 +108,14 @@ class Summary:
     def calls(self, names: Iterable[str], module: str, *, data: bool = False) -> bool:
         """Can some call resolve to ``<module>....X`` for an X in ``names``? With ``data``, only
         calls whose first argument is not a literal count."""
-        names = set(names)
+        names = tuple(names)
+        key = (names, module, data)
+        found = self._calls.get(key)
+        if found is None:
+            found = self._calls[key] = self._resolves(set(names), module, data)
+        return found
+
+    def _resolves(self, names: set[str], module: str, data: bool) -> bool:
         loose = None
         for x in names:
             for table in (self.data_calls if data else self.called_attrs, self.loads):
@@ -166,6 +174,7 @@ class Summary:
 
 
 _TABLES = ("imports", "called_attrs", "data_calls", "loads", "attr_roots")
+_SETS = ("called_names", "defs", "augassigns", "method_chains")
 
 
 def merge(first: Summary, *others: Summary) -> Summary:
@@ -175,18 +184,21 @@ def merge(first: Summary, *others: Summary) -> Summary:
     them only: summaries are never changed once made."""
     s = Summary(*first.parts, *(p for o in others for p in o.parts))
     s.cache = first.cache
-    s.called_names = first.called_names.union(*(o.called_names for o in others))
+    for field in _SETS:
+        theirs = [t for t in (getattr(o, field) for o in others) if t]
+        setattr(s, field, getattr(first, field).union(*theirs) if theirs else getattr(first, field))
     for table in _TABLES:
+        theirs = [t for t in (getattr(o, table) for o in others) if t]
+        if not theirs:  # nothing to add: shared as it is
+            setattr(s, table, getattr(first, table))
+            continue
         mine = dict(getattr(first, table))
-        for o in others:
-            for k, v in getattr(o, table).items():
+        for t in theirs:
+            for k, v in t.items():
                 have = mine.get(k)
                 mine[k] = v if have is None else have | v
         setattr(s, table, mine)
-    s.defs = first.defs.union(*(o.defs for o in others))
     s.stepped_slice = first.stepped_slice or any(o.stepped_slice for o in others)
-    s.augassigns = first.augassigns.union(*(o.augassigns for o in others))
-    s.method_chains = first.method_chains.union(*(o.method_chains for o in others))
     if not any(o.imports for o in others):
         s._by_module = first._by_module  # the same imports: the same answers
     s.flow_nodes = {k: v for o in (first, *others) for k, v in o.flow_nodes.items()}
