@@ -131,6 +131,22 @@ def test_cli_overrides_file(proj, capsys):
     assert codes(capsys, "--ignore", "TNP3", "src") == []
 
 
+def test_rule_codes_come_from_module_names_without_imports():
+    import subprocess
+    import sys
+
+    from tensorferry.rules import all_codes, all_rules
+
+    assert all_codes() == tuple(r.code for r in all_rules())
+    code = ("import sys; from tensorferry.config import select_layered; "
+            "s = select_layered([(['TNP3'], [], ['TNP303'])]); "
+            "print(s.codes, len(s), any(m.startswith('tensorferry.rules.tnp') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split(") ")[-1].split() == ["4", "False"]
+    assert "TNP303" not in out.stdout and "TNP301" in out.stdout
+
+
 def test_layering_unit():
     from tensorferry.rules import all_rules
 

@@ -87,7 +87,8 @@ except SystemExit:
     pass
 print("loaded:" + ",".join(sorted(m for m in (
     "libcst", "dataclasses", "inspect", "tomllib", "tensorferry.engine", "typing", "shutil",
-    "tempfile", "tokenize", "_hashlib", "ast", "multiprocessing") if m in sys.modules)))
+    "tempfile", "tokenize", "_hashlib", "ast", "multiprocessing", "tensorferry.facts",
+    "tensorferry.rules.tnp101_legacy_constructor") if m in sys.modules)))
 """
 
 

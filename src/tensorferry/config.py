@@ -125,10 +125,10 @@ def find_config(start: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def _known_codes() -> list[str]:
-    from tensorferry.rules import all_rules
+def _known_codes() -> tuple[str, ...]:
+    from tensorferry.rules import all_codes
 
-    return [r.code for r in all_rules()]
+    return all_codes()
 
 
 def check_codes(codes: Sequence[str], where: str, known: Sequence[str] | None = None) -> None:
@@ -231,27 +231,29 @@ def _best(prefixes: Sequence[str], code: str) -> int:
 
 
 def select_layered(layers: Sequence[tuple[list[str] | None, list[str], list[str]]]):
-    """Apply (select, extend_select, ignore) layers in order, ruff's way.
+    """Apply (select, extend_select, ignore) layers in order, ruff's way: the rules enabled, as
+    a ``RuleSet`` (imported when first used).
 
     A layer with ``select`` starts over from it; a layer without one adjusts the rules enabled
     so far. Inside a layer the most specific (longest) matching prefix wins.
     """
-    from tensorferry.rules import all_rules
+    from tensorferry.rules import RuleSet, all_codes
 
-    enabled: dict[str, bool] = {}
-    for rule in all_rules():
+    enabled: list[str] = []
+    for code in all_codes():
         on = False
         for select, extend, ignore in [(["TNP"], [], []), *layers]:
-            ign = _best(ignore, rule.code)
+            ign = _best(ignore, code)
             if select is not None:
-                sel = _best(list(select) + list(extend), rule.code)
+                sel = _best(list(select) + list(extend), code)
                 on = sel >= 0 and sel > ign
             else:
-                sel = _best(extend, rule.code)
+                sel = _best(extend, code)
                 if sel >= 0 or ign >= 0:
                     on = sel > ign
-        enabled[rule.code] = on
-    return tuple(r for r in all_rules() if enabled[r.code])
+        if on:
+            enabled.append(code)
+    return RuleSet(enabled)
 
 
 # --------------------------------------------------------------------------- files

@@ -11,6 +11,7 @@ from tensorferry._record import Record
 from tensorferry.cache import Cache
 from tensorferry.diagnostics import Diagnostic
 from tensorferry.files import DecodeError, decode, discover
+from tensorferry.rules import rule_codes
 
 # The engine (and what it imports) loads on the first file to lint: a warm run answers every
 # file from the cache and needs none of it.
@@ -197,7 +198,7 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
     results: list[tuple[list[Diagnostic], bool]] = []
     if "-" in files:
         results.append(check_one("-", rules, stdin_filename, report.sources))
-    cache = Cache(cache_dir, [r.code for r in rules]) if cache_dir else None
+    cache = Cache(cache_dir, rule_codes(rules)) if cache_dir else None
     if jobs > 1 and len(parallel) > 1 and cache is not None:
         # cache hits are answered here, and only the other files go to workers: a warm run
         # starts none
@@ -218,8 +219,7 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
             from tensorferry.engine import preload
 
             preload()
-        for res in pool_map(_work, parallel, jobs, _init_worker,
-                            (tuple(r.code for r in rules), cache_dir)):
+        for res in pool_map(_work, parallel, jobs, _init_worker, (rule_codes(rules), cache_dir)):
             results.append(res)
             if progress is not None:
                 progress(len(results), len(files))
