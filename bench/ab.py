@@ -27,8 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / ".cache" / "bench"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import BENCH, ROOT, baseline_tree  # noqa: E402
 
 LINT = r"""
 import gc, json, sys, time
@@ -64,18 +64,6 @@ print(json.dumps(dict(st, cpu=cpu, findings=found)))
 """
 
 
-def tree_of(ref: str) -> Path:
-    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.strip()
-    tree = BENCH / f"baseline-{commit}"
-    if not tree.exists():
-        tree.mkdir(parents=True)
-        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True,
-                                 check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
-
-
 def child_cpu(cmd: list[str], env: dict) -> float:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -94,7 +82,7 @@ def main() -> int:
     if not any(sample.rglob("*.py")):
         print(f"no files under {sample}: run bench/run.py first", file=sys.stderr)
         return 2
-    trees = {"this checkout": ROOT, args.ref: tree_of(args.ref)}
+    trees = {"this checkout": ROOT, args.ref: baseline_tree(args.ref)[1]}
     envs = {name: dict(os.environ, PYTHONPATH=str(tree / "src")) for name, tree in trees.items()}
     results: dict[str, list[dict]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as tmp:

@@ -102,6 +102,19 @@ def source_digest() -> str:
     return h.hexdigest()[:16]
 
 
+def baseline_tree(ref: str) -> tuple[str, Path]:
+    """The commit ``ref`` (short hash) and its files, unpacked once with ``git archive`` under
+    ``.cache/bench``."""
+    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    tree = BENCH / f"baseline-{commit}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return commit, tree
+
+
 def venv(name: str, *packages: str, digest: str = "") -> Path:
     path = BENCH / "venvs" / name
     py = path / "bin" / "python"
@@ -279,13 +292,7 @@ def main() -> int:
     torchfix = None if args.no_torchfix else venv("torchfix", TORCHFIX)
     base = None
     if args.baseline:
-        commit = subprocess.run(["git", "rev-parse", "--short", args.baseline], cwd=ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        tree = BENCH / f"baseline-{commit}"
-        if not tree.exists():
-            tree.mkdir(parents=True)
-            archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
-            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        commit, tree = baseline_tree(args.baseline)
         base = (commit, venv(f"tensorferry-{commit}", "-c", str(ROOT / "constraints.txt"), str(tree)))
     cost = import_cost(tf)
     print(f"plugin import: {cost[0] * 1000:.1f} ms CPU, {cost[1] * 1000:.1f} ms wall (best of 7)")
