@@ -20,7 +20,7 @@ garbage collector, and checks that all of them report the same findings. Then ti
 * ``F`` E + the parameters of left-out functions left out too (``def name(*_):``)
 * ``G`` F + the cyclic garbage collector paused while each file is parsed and analysed
   (``engine.paused_gc``)
-* ``H`` G + the analysis and the rules first run on libcst nodes built from CPython's tree, and
+* ``H`` G + the analysis and the rules first run on light nodes built from CPython's tree, and
   libcst parses only the files where a rule gets as far as a report (``tensorferry.probe``): the
   default
 """

@@ -8,7 +8,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from tensorferry import probe
+from tensorferry import nodes, probe
 from tensorferry.context import Context
 from tensorferry.engine import lint_source
 from tensorferry.probe import Builder, ProbeContext, may_report
@@ -126,11 +126,24 @@ print(*a, sep="")
 '''
 
 
+def _kind(node) -> str:
+    return type(node).__name__
+
+
+def _is_node(value) -> bool:
+    return isinstance(value, (cst.CSTNode, nodes.CSTNode))
+
+
 def _shape(built, parsed, path, out):
-    """Differences between a built tree and libcst's parse, layout fields left aside."""
-    if isinstance(parsed, cst.ConcatenatedString) or isinstance(built, cst.ConcatenatedString):
-        if type(built) is not type(parsed):
-            out.append(f"{path}: {type(built).__name__} != {type(parsed).__name__}")
+    """Differences between a built tree (light nodes) and libcst's parse, layout fields left
+    aside: the same class names, the same structural fields."""
+    if _is_node(built) != _is_node(parsed):
+        out.append(f"{path}: {built!r:.60} != {parsed!r:.60}")
+        return
+    if _is_node(parsed) and _kind(built) != _kind(parsed):
+        out.append(f"{path}: {_kind(built)} != {_kind(parsed)}")
+        return
+    if isinstance(parsed, cst.ConcatenatedString):
         return
     if isinstance(parsed, (list, tuple)):
         if not isinstance(built, (list, tuple)) or len(built) != len(parsed):
@@ -139,15 +152,16 @@ def _shape(built, parsed, path, out):
         for i, (b, p) in enumerate(zip(built, parsed)):
             _shape(b, p, f"{path}[{i}]", out)
         return
-    if type(built) is not type(parsed):
-        out.append(f"{path}: {type(built).__name__} != {type(parsed).__name__}")
+    if parsed is cst.MaybeSentinel.DEFAULT:
+        if built is not nodes.MaybeSentinel.DEFAULT:
+            out.append(f"{path}: {built!r} != {parsed!r}")
         return
-    if not isinstance(parsed, cst.CSTNode):
-        if built != parsed:
+    if not _is_node(parsed):
+        if type(built) is not type(parsed) or built != parsed:
             out.append(f"{path}: {built!r} != {parsed!r}")
         return
     if isinstance(parsed, cst.SimpleString):
-        if built.evaluated_value != parsed.evaluated_value:
+        if ast.literal_eval(built.value) != parsed.evaluated_value:
             out.append(f"{path}: {built.value!r:.40} != {parsed.value!r:.40}")
         return
     if isinstance(parsed, (cst.Integer, cst.Float, cst.Imaginary)):
@@ -163,7 +177,7 @@ def _shape(built, parsed, path, out):
         try:
             value = getattr(built, f.name)
         except AttributeError:
-            out.append(f"{path}.{f.name}: not built ({type(parsed).__name__})")
+            out.append(f"{path}.{f.name}: not built ({_kind(parsed)})")
             continue
         _shape(value, getattr(parsed, f.name), f"{path}.{f.name}", out)
 
@@ -207,7 +221,7 @@ def test_project_sources_have_libcst_shape(path):
 def test_string_literals_are_told_apart(source, concatenated):
     built = Builder(source).module(ast.parse(source))
     value = built.body[-1].body[-1].value
-    assert isinstance(value, cst.ConcatenatedString) is concatenated
+    assert isinstance(value, nodes.ConcatenatedString) is concatenated
     assert _differences(source) == []
 
 
@@ -215,9 +229,9 @@ def test_one_line_suites_and_elif_follow_the_source():
     src = "if a: b; c\nelif d:\n    e\nelse:\n    if f: g\n"
     built = Builder(src).module(ast.parse(src))
     node = built.body[0]
-    assert isinstance(node.body, cst.SimpleStatementSuite) and len(node.body.body) == 2
-    assert isinstance(node.orelse, cst.If)
-    assert isinstance(node.orelse.orelse, cst.Else)
+    assert isinstance(node.body, nodes.SimpleStatementSuite) and len(node.body.body) == 2
+    assert isinstance(node.orelse, nodes.If)
+    assert isinstance(node.orelse.orelse, nodes.Else)
     assert _differences(src) == []
 
 
@@ -227,7 +241,7 @@ def _pairs(built, parsed, out):
         for b, p in zip(built, parsed):
             _pairs(b, p, out)
         return
-    if not isinstance(parsed, cst.CSTNode) or type(built) is not type(parsed):
+    if not isinstance(parsed, cst.CSTNode) or _kind(built) != _kind(parsed):
         return
     if isinstance(parsed, cst.BaseExpression):
         out.append((built, parsed))
@@ -392,3 +406,45 @@ def test_functions_kept_for_float64_evidence_stay():
     planned = parts.plan(src, rules)
     narrowed = parts.narrow(src, planned, frozenset({12}))
     assert "def doubles(m):" in narrowed.source and "def clean(*_):" in narrowed.source
+
+
+_BASES = ("BaseExpression", "BaseSmallStatement", "BaseCompoundStatement", "BaseSuite")
+
+
+@pytest.mark.parametrize("name", sorted(nodes._CLASSES))
+def test_light_classes_follow_libcst_s(name):
+    light, real = getattr(nodes, name), getattr(cst, name)
+    fields = [f.name for f in dataclasses.fields(real)]
+    # the light fields are libcst's, in libcst's order (positional arguments mean the same)
+    assert [f for f in fields if f in light.__slots__] == list(light.__slots__)
+    for base in _BASES:
+        assert issubclass(light, getattr(nodes, base)) == issubclass(real, getattr(cst, base)), base
+
+
+# Made only for fixes, which are built on libcst's tree: never asked of the light classes.
+_FIX_ONLY = {"parse_expression", "AssignEqual", "SimpleWhitespace"}
+
+
+def test_the_node_classes_the_analysis_and_the_rules_name_are_light_classes():
+    named: set[str] = set()
+    for path in [ROOT / "src/tensorferry/analysis.py", *sorted((ROOT / "src/tensorferry/rules").glob("*.py"))]:
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if type(n) is ast.Attribute and type(n.value) is ast.Name and n.value.id == "cst":
+                named.add(n.attr)
+    assert {"Name", "Call", "Attribute", "BaseSmallStatement"} <= named
+    missing = sorted(n for n in named - _FIX_ONLY if not hasattr(nodes, n))
+    assert missing == []
+
+
+def test_the_probe_never_imports_libcst():
+    import subprocess
+    import sys
+
+    code = ("import ast, sys\n"
+            "from tensorferry.probe import locate\n"
+            "from tensorferry.rules import all_rules\n"
+            "src = 'import torch\\nimport numpy as np\\ndef f(x):\\n    return x.detach().cpu().numpy()\\n'\n"
+            "assert locate(ast.parse(src), src, all_rules()) is None\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'libcst'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

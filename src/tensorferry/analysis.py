@@ -25,8 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import libcst as cst
-
+from tensorferry import family
 from tensorferry.facts import (
     ACCEL,
     BOOL,
@@ -62,6 +61,10 @@ from tensorferry.facts import (
     join,
     new_buf,
 )
+
+# The node classes of the tree being analysed: libcst, or tensorferry.nodes for a tree built
+# from CPython's (``Analyzer`` binds them; see tensorferry.family).
+cst: Any = None
 
 ON, OFF = "on", "off"
 BUILTINS = {"len", "int", "float", "list", "tuple", "range", "enumerate", "zip", "next", "iter",
@@ -506,6 +509,8 @@ class Analyzer:
 
     def __init__(self, module: cst.Module, class_facts: dict[int, tuple] | None = None,
                  code_of=None) -> None:
+        global cst
+        cst = family.bind(module)  # libcst's classes, or the light ones (tensorferry.nodes)
         self.module = module
         # the source text of a node (``tensorferry.probe`` reads it from the file instead)
         self.code_of = module.code_for_node if code_of is None else code_of

@@ -1,14 +1,15 @@
-"""Where can a file hold a finding? The analysis and the rules run on libcst nodes built from
+"""Where can a file hold a finding? The analysis and the rules run on light nodes built from
 CPython's tree, and libcst parses the file only when a rule gets as far as a report, and then
 only the functions where one does.
 
 libcst's parse (its native parser and the conversion of every token into Python objects) was
 most of the checker's time, and most files that pass the prefilters hold no finding. The
 analysis reads only the structure of the tree (node types, names, operators, arguments,
-statements), never whitespace, parentheses or comments, so it runs just as well on libcst nodes
-made directly from CPython's ``ast``: the same classes (the analysis and the rules test
-``type(node) is cst.Name`` and ``isinstance``), with the fields the structure needs, built without
-libcst's constructors, and no whitespace. Building them costs a fraction of libcst's parse.
+statements), never whitespace, parentheses or comments, so it runs just as well on nodes made
+directly from CPython's ``ast``: the light classes of ``tensorferry.nodes``, which carry libcst's
+class names and structural fields (the analysis and the rules take the classes to test against
+from the tree they read: ``tensorferry.family``), and no whitespace. Building them costs a
+fraction of libcst's parse, and a run where no file holds a finding never imports libcst.
 
 The rules run on that tree with a context that gives a node's code and line from the source and
 stops at the first thing only a report needs (a span, an edit, a fix, the report itself). Where
@@ -17,11 +18,11 @@ rules run again to the end with a context that records the row of every report
 (``LocateContext``), and the file is linted as before, from libcst's own parse, which gives the
 positions, the messages and the fixes, with every function that holds none of those rows left
 out as well (``reduce.Parts.narrow``: a function's findings depend only on its own body and on
-what is always kept). Where anything on the way fails or asks for more (the module, a node the
-builder did not make), libcst parses the file as planned (``ANYWHERE``). So the findings are
-always libcst's. ``tests/test_probe.py`` checks the built tree against libcst's and the findings
-with and without this step, and ``bench/prefilter.py --compare`` checks the findings on the
-corpus.
+what is always kept). Where anything on the way fails or asks for more (the module, a field or a
+node the builder did not make), libcst parses the file as planned (``ANYWHERE``). So the findings
+are always libcst's. ``tests/test_probe.py`` checks the built tree against libcst's and the
+findings with and without this step, and ``bench/prefilter.py --compare`` checks the findings on
+the corpus.
 
 Where the two trees could differ, the tree built here follows libcst's: a string made of several
 literals (``"a" "b"``) is a ``ConcatenatedString``, a one-line suite (``if x: a; b``) a
@@ -36,12 +37,11 @@ from __future__ import annotations
 
 import ast
 
-import libcst as cst
-from libcst import MaybeSentinel
+from tensorferry import nodes as cst
 
 _new = object.__new__
 _set = object.__setattr__
-_DEFAULT = MaybeSentinel.DEFAULT
+_DEFAULT = cst.MaybeSentinel.DEFAULT
 
 
 class Unsupported(Exception):
@@ -108,7 +108,7 @@ def _string(text: str):
 
 
 class Builder:
-    """libcst nodes from CPython's tree of ``source``; ``dropped`` holds the ids of the function
+    """Light nodes (``tensorferry.nodes``) from CPython's tree of ``source``; ``dropped`` holds the ids of the function
     nodes left out (``reduce.Plan.dropped``), and with ``class_facts`` each class gets the
     attribute sets the reduced parse would have had (``reduce.class_facts``)."""
 

@@ -44,7 +44,7 @@ def forced_dtype(name: str) -> str | None:
 
 def size_reading(v: Value, node: "cst.BaseExpression") -> str | None:
     """Why this argument is taken as a size, or None when it is not provably one."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     if v.kind == INT:
         if isinstance(node, cst.Integer):
@@ -69,7 +69,7 @@ def is_numpy_int(v: Value) -> bool:
 
 def provably_data(v: Value, node: "cst.BaseExpression") -> str | None:
     """'an ndarray' / 'a list' / 'a tuple' when the argument is proven to be data."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     if isinstance(node, cst.List) or v.kind == LIST:
         return "a list"

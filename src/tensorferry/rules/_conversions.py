@@ -64,7 +64,7 @@ def wrap_text(ctx, node, prefix: str, suffix: str = ")") -> str:
 
 def append_call(ctx, node, chain: str) -> str:
     """``node`` + ``chain`` (e.g. ".copy()"), parenthesised unless it is a primary expression."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     code = ctx.code(node).strip()
     # the edit span excludes the node's own parentheses: `(a + b)` becomes `((a + b).copy())`

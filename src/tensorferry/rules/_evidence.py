@@ -28,7 +28,7 @@ def kind_word(value) -> str:
 
 def why_kind(analysis, ctx, value, before: int | None = None, node=None) -> str:
     """`line 7: np.load(...)` or `a parameter annotated as a tensor`; '' when nothing is known."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     origin = analysis.origin_of(value)
     if origin is not None and origin is not node and not isinstance(origin, cst.Name):
@@ -45,7 +45,7 @@ def why_kind(analysis, ctx, value, before: int | None = None, node=None) -> str:
 
 def evidence(analysis, ctx, node, value, before: int | None = None) -> str:
     """"`x` is a tensor (line 7: `torch.zeros(3)`)" for a name; "`torch.zeros(3)` is a tensor" for a call."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     what = kind_word(value)
     text = short(ctx, node)

@@ -25,7 +25,7 @@ def numpy_conversions(analysis):
 
 def insert_before_numpy(ctx, tensor_node, chain: str):
     """An edit that appends `chain` (e.g. ".detach()") to the tensor operand."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     code = ctx.code(tensor_node).strip()
     if "\n" in code:

@@ -154,7 +154,7 @@ TNP102 instead.
         return None, None
 
     def make_fix(self, analysis, ctx, fact, name: str, arg):
-        import libcst as cst
+        from tensorferry.family import cst
 
         func = fact.node.func
         if isinstance(func, cst.Attribute):
@@ -180,7 +180,7 @@ TNP102 instead.
 
 def _builtin_call(fact, node, analysis) -> str | None:
     """`range` / `reversed` / ... when ``node`` is a call of that builtin (not shadowed)."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
         for f in analysis.facts_for(node):
@@ -191,7 +191,7 @@ def _builtin_call(fact, node, analysis) -> str | None:
 
 def _is_sequence_expr(node, analysis) -> bool:
     """`[a] * n`, `[a] + rest`: a list (or an array), never an integer."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Multiply)):
         return any(isinstance(side, (cst.List, cst.ListComp, cst.Tuple))

@@ -100,7 +100,7 @@ memory): a tensor without elements holds no uninitialised values.
             ctx.report(fact.node, msg, fix=fix)
 
     def make_fix(self, analysis, ctx, fact, name: str, args_text: str):
-        import libcst as cst
+        from tensorferry.family import cst
 
         if "\n" in args_text:
             return None

@@ -166,7 +166,7 @@ whole file. Datasets that do not subclass `torch.utils.data.Dataset` are not rec
             note(v, fact.node, f"meets a float32 tensor in {call} (float64 promotion or a dtype error)")
 
     def report(self, analysis, ctx, fact, meet_node, what) -> None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         src_value, src_arg = fact.positional()[0]
         src = _short(ctx, src_arg.value)
@@ -203,7 +203,7 @@ whole file. Datasets that do not subclass `torch.utils.data.Dataset` are not rec
 
 def _short(ctx, node) -> str:
     """`name`, `self.data[idx]`, `np.random.rand(...)`: short source text for messages."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     code_of = ctx.code  # a Context, or the Analysis
     if isinstance(node, cst.Call):
@@ -259,7 +259,7 @@ def _sample_function(scope, collates: set[int]) -> str | None:
 
 def _returned_parts(analysis, expr, value):
     """The tensors a `return` hands out: the value itself, tuple/list items, dict values."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     yield value, expr
     if isinstance(expr, (cst.Tuple, cst.List)):

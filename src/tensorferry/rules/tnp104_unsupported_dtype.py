@@ -164,7 +164,7 @@ objects) is unknown. Arrays whose dtype comes from data (`np.array(list_of_strin
             code = NATIVE_CODES.get(native)
             text = ctx.code(arg.value).strip()
             if code is not None and "\n" not in text:
-                import libcst as cst
+                from tensorferry.family import cst
 
                 simple = isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
                 new = f"{text if simple else f'({text})'}.astype(\"={code}\")"
@@ -177,7 +177,7 @@ objects) is unknown. Arrays whose dtype comes from data (`np.array(list_of_strin
 
 
 def _short(ctx, node) -> str:
-    import libcst as cst
+    from tensorferry.family import cst
 
     if isinstance(node, cst.Call):
         return f"`{ctx.code(node.func).strip()}(...)`"

@@ -140,7 +140,7 @@ list or dict literal; a custom `collate_fn` that copies is not taken into accoun
 
 def _returned_elements(node):
     """The returned expression, or the elements of a returned tuple/list/dict literal."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     if isinstance(node, (cst.Tuple, cst.List)):
         return [el.value for el in node.elements if not isinstance(el, cst.StarredElement)]

@@ -61,7 +61,7 @@ factory without `requires_grad=True`, already detached, or of an integer dtype).
     )
 
     def check(self, analysis, ctx) -> None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         done: set[int] = set()
         for fact in analysis.calls:

@@ -187,7 +187,7 @@ literals, are not followed.
     # -- stored copies ---------------------------------------------------------------------------
     @staticmethod
     def _stored_nodes(node):
-        import libcst as cst
+        from tensorferry.family import cst
 
         out = [node]
         stack = [node]
@@ -212,7 +212,7 @@ literals, are not followed.
         return False
 
     def _report_moved(self, f, s, stored_node, ctx) -> None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         call = f.node
         x = call.func.value
@@ -274,7 +274,7 @@ literals, are not followed.
 
     @staticmethod
     def _bufs(node, analysis) -> set:
-        import libcst as cst
+        from tensorferry.family import cst
 
         out = set()
         stack = [node]

@@ -13,7 +13,7 @@ _READ_CHAIN = {"cpu", "to", "float", "double", "half", "long", "int", "squeeze",
 
 def _data_node(node, analysis):
     """The `x.data` attribute node when `node` is one, proven on a tensor."""
-    import libcst as cst
+    from tensorferry.family import cst
 
     if isinstance(node, cst.Attribute) and node.attr.value == "data" and \
             "via_data" in analysis.value_of(node).flags:
@@ -134,7 +134,7 @@ reported.
         return f"{name} (a tensor)"
 
     def _report_read(self, data, fact, analysis, ctx) -> None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         owner = self._owner(data, analysis, ctx)
         msg = (f"`.data` feeds `.numpy()` (line {ctx.line(fact.node)}): the array aliases {owner} "
@@ -146,7 +146,7 @@ reported.
 
     def _written_data(self, node, analysis, ctx):
         """(the `x.data` node, the suggested replacement) for a write event through `.data`."""
-        import libcst as cst
+        from tensorferry.family import cst
 
         if isinstance(node, cst.AugAssign):
             tgt = node.target

@@ -86,7 +86,7 @@ it is not followed.
     )
 
     def check(self, analysis, ctx) -> None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         done: set[int] = set()
         for fact in analysis.calls:
@@ -115,7 +115,7 @@ it is not followed.
             ctx.report(fact.node, msg, fix=self.make_fix(analysis, ctx, fact, kind, arg))
 
     def elements_evidence(self, analysis, ctx, fact, node, value) -> str | None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         if isinstance(node, (cst.List, cst.Tuple)):
             els = node.elements
@@ -146,7 +146,7 @@ it is not followed.
         return f"`{short(ctx, node)}` is a {value.kind} of ndarrays"
 
     def make_fix(self, analysis, ctx, fact, kind: str, arg):
-        import libcst as cst
+        from tensorferry.family import cst
 
         np_name = analysis.numpy_alias()
         if np_name is None:

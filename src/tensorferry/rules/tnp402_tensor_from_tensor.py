@@ -120,7 +120,7 @@ require grad are not reported: a list of 0-d tensors converts without a warning.
         ctx.report(fact.node, msg, fix=fix)
 
     def copy_fix(self, ctx, fact, arg):
-        import libcst as cst
+        from tensorferry.family import cst
 
         kws = {}
         for a in fact.node.args:
@@ -154,7 +154,7 @@ require grad are not reported: a list of 0-d tensors converts without a warning.
 
     # -- torch.tensor([loss_a, loss_b]) ----------------------------------------------------------
     def grad_elements(self, analysis, ctx, fact, node, value) -> str | None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         if fact.grad != "on":
             return None
@@ -185,7 +185,7 @@ require grad are not reported: a list of 0-d tensors converts without a warning.
         return f"{who} require{'' if label else 's'} grad ({where}{why})"
 
     def stack_fix(self, analysis, ctx, fact):
-        import libcst as cst
+        from tensorferry.family import cst
 
         if any(a.keyword is not None for a in fact.node.args) or len(fact.node.args) != 1:
             return None

@@ -135,7 +135,7 @@ it works and equals `t.item()`.
                 ctx.report(fact.node, msg, fix=fix)
 
     def check_subscript(self, analysis, ctx, sub, base, src) -> None:
-        import libcst as cst
+        from tensorferry.family import cst
 
         idx = []
         for el in sub.slice:
@@ -161,7 +161,7 @@ it works and equals `t.item()`.
     # -- helpers -----------------------------------------------------------------------------------
     def conversions(self, analysis) -> dict:
         """id(conversion call) -> (fact, tensor value, tensor node, kind)."""
-        import libcst as cst
+        from tensorferry.family import cst
 
         out = {}
         for fact, t, tnode, kind in numpy_conversions(analysis):
@@ -174,7 +174,7 @@ it works and equals `t.item()`.
         return out
 
     def has_detach(self, analysis, node) -> bool:
-        import libcst as cst
+        from tensorferry.family import cst
 
         while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             facts = analysis.facts_for(node)
@@ -186,7 +186,7 @@ it works and equals `t.item()`.
         return False
 
     def strip(self, node):
-        import libcst as cst
+        from tensorferry.family import cst
 
         while (isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Attribute)
                and node.func.attr.value in HOST_STEPS and not node.lpar):
@@ -195,7 +195,7 @@ it works and equals `t.item()`.
 
     def tensor_text(self, ctx, node) -> str:
         """The tensor expression without the trailing `.detach()` / `.cpu()` steps."""
-        import libcst as cst
+        from tensorferry.family import cst
 
         node = self.strip(node)
         code = ctx.code(node).strip()
