@@ -105,16 +105,30 @@ def test_warm_parallel_run_starts_no_worker(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["fork", None])
-def test_libcst_is_imported_before_the_workers_only_when_they_are_forked(tmp_path, capsys,
-                                                                          monkeypatch, method):
-    # spawned workers import everything again: importing libcst first would be wasted
+@pytest.mark.parametrize("per_worker", [100, 1])
+def test_the_analysis_is_imported_before_the_workers_only_when_they_are_forked(
+        tmp_path, capsys, monkeypatch, method, per_worker):
+    # spawned workers import everything again: importing first would be wasted; libcst is
+    # imported first only when every worker is likely to need it (enough files per worker)
     for i in range(3):
         (tmp_path / f"m{i}.py").write_text(HAZARD)
     preloaded = []
     monkeypatch.setattr(runner, "start_method", lambda: method)
-    monkeypatch.setattr(engine, "preload", lambda: preloaded.append(True))
+    monkeypatch.setattr(runner, "FILES_PER_WORKER_FOR_LIBCST", per_worker)
+    monkeypatch.setattr(engine, "preload", lambda libcst=True: preloaded.append(libcst))
     monkeypatch.setattr(runner, "pool_map", lambda work, items, *a: [
         runner.check_one(p, all_rules()) for p in items])
     rc, out = run(capsys, "check", "--no-cache", "-j", "2", "--output-format", "json", str(tmp_path))
     assert rc == 1 and len(json.loads(out)) == 3
-    assert preloaded == ([True] if method == "fork" else [])
+    assert preloaded == ([per_worker == 1] if method == "fork" else [])
+
+
+def test_preloading_without_libcst_leaves_it_unimported():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom tensorferry.engine import preload\npreload(libcst=False)\n"
+            "assert 'tensorferry.probe' in sys.modules and 'tensorferry.analysis' in sys.modules\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'libcst'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

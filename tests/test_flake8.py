@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -61,31 +62,47 @@ def test_plugin_survives_unparsable_source(tmp_path):
 
 
 PRELOAD = r"""
-import sys
+import os, sys
 from flake8.main.cli import main
+if "PER_WORKER" in os.environ:
+    import tensorferry.runner
+    tensorferry.runner.FILES_PER_WORKER_FOR_LIBCST = int(os.environ["PER_WORKER"])
 try:
     main(["--exit-zero", "--select", "TNP", *sys.argv[1:]])
 except SystemExit:
     pass
+print("analysis in parent:", "tensorferry.probe" in sys.modules)
 print("libcst in parent:", "libcst" in sys.modules)
 """
 
 
-def _parent_imports_libcst(*args, cwd=None):
+def _parent_imports(*args, cwd=None, per_worker=None):
+    """(findings, the analysis imported in flake8's process, libcst imported there)"""
+    env = dict(os.environ)
+    if per_worker is not None:
+        env["PER_WORKER"] = str(per_worker)
     out = subprocess.run([sys.executable, "-c", PRELOAD, *args], capture_output=True, text=True,
-                         cwd=cwd)
+                         cwd=cwd, env=env)
     assert out.returncode == 0, out.stderr
-    *findings, last = out.stdout.splitlines()
-    return findings, last.endswith("True")
+    *findings, analysis, libcst = out.stdout.splitlines()
+    return findings, analysis.endswith("True"), libcst.endswith("True")
 
 
-def test_parallel_flake8_imports_libcst_once_before_forking(tmp_path):
-    # flake8 forks its workers after the plugins' parse_options: a file that needs libcst makes
-    # the parent import it, and the forked workers report as usual
+def _parent_imports_libcst(*args, cwd=None):
+    findings, _, libcst = _parent_imports(*args, cwd=cwd)
+    return findings, libcst
+
+
+def test_parallel_flake8_imports_the_analysis_once_before_forking(tmp_path):
+    # flake8 forks its workers after the plugins' parse_options: a file past the text triggers
+    # makes the parent import the analysis, and libcst too where there are enough files for
+    # every worker to likely need it; the forked workers report as usual
     (tmp_path / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
     (tmp_path / "b.py").write_text("import os\nprint(os.sep)\n")
-    findings, loaded = _parent_imports_libcst("-j", "2", str(tmp_path))
-    assert loaded and len(findings) == 1 and "TNP102" in findings[0]
+    findings, analysis, libcst = _parent_imports("-j", "2", str(tmp_path))
+    assert analysis and not libcst and len(findings) == 1 and "TNP102" in findings[0]
+    findings, analysis, libcst = _parent_imports("-j", "2", str(tmp_path), per_worker=1)
+    assert analysis and libcst and len(findings) == 1 and "TNP102" in findings[0]
 
 
 def test_flake8_parent_imports_nothing_it_does_not_need(tmp_path):

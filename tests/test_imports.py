@@ -39,26 +39,30 @@ def test_plugin_import_does_not_load_libcst():
 PARENT = r"""
 import sys
 sys.path.insert(0, %r)
+import tensorferry.runner
 from tensorferry.rules import all_rules
 from tensorferry.runner import check_paths
+tensorferry.runner.FILES_PER_WORKER_FOR_LIBCST = %d
 report = check_paths([%r], all_rules(), jobs=2, cache_dir=%r or None)
-print(len(report.diagnostics), "libcst" in sys.modules)
+print(len(report.diagnostics), "libcst" in sys.modules, "tensorferry.probe" in sys.modules)
 """
 
 
-def _parent_run(folder, cache_dir=""):
-    out = subprocess.run([sys.executable, "-c", PARENT % (SRC, str(folder), str(cache_dir))],
+def _parent_run(folder, cache_dir="", per_worker=100, analysis=False):
+    out = subprocess.run([sys.executable, "-c", PARENT % (SRC, per_worker, str(folder), str(cache_dir))],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    count, loaded = out.stdout.split()
-    return int(count), loaded == "True"
+    count, loaded, probe = out.stdout.split()
+    return (int(count), loaded == "True") + ((probe == "True",) if analysis else ())
 
 
-def test_parallel_run_imports_libcst_once_before_forking(tmp_path):
-    # workers forked after the import share it; the findings are the workers' as usual
+def test_parallel_run_imports_the_analysis_once_before_forking(tmp_path):
+    # workers forked after the import share it; the findings are the workers' as usual. libcst
+    # is imported first too only where every worker is likely to need it
     (tmp_path / "a.py").write_text("import torch\nx = torch.Tensor(5)\n")
     (tmp_path / "b.py").write_text("import os\nprint(os.sep)\n")
-    assert _parent_run(tmp_path) == (1, True)
+    assert _parent_run(tmp_path, analysis=True) == (1, False, True)
+    assert _parent_run(tmp_path, per_worker=1, analysis=True) == (1, True, True)
 
 
 def test_parallel_run_without_candidates_does_not_import_libcst(tmp_path):

@@ -1,8 +1,8 @@
 """flake8 plugin (code prefix TNP).
 
-Importing this module is cheap: it loads neither libcst nor torch/numpy. libcst is imported
-on the first file that passes the text prefilter, or once before flake8 forks its workers when
-one of the first files to check passes it (``parse_options``). flake8 handles ``# noqa`` and
+Importing this module is cheap: it loads neither libcst nor torch/numpy. The analysis is imported
+on the first file that passes the text prefilter, and libcst on the first file where a rule
+reports, or both once before flake8 forks its workers (``parse_options``). flake8 handles ``# noqa`` and
 selection.
 """
 
@@ -29,9 +29,10 @@ class TensorferryChecker:
     def parse_options(cls, options: Any) -> None:
         """Called by flake8 once its options are parsed, in the main process, before it starts
         its workers. Where it will fork them (``--jobs`` above 1, a platform whose default start
-        method is fork), and one of the first files to check can need libcst, import libcst and
-        the analysis here: the workers then share one import instead of each paying for it (as
-        ``tensorferry check`` does: ``engine.preload``)."""
+        method is fork), and one of the first files to check passes the text prefilter, import
+        the analysis here, and libcst too when every worker is likely to need it: the workers
+        then share one import instead of each paying for it (as ``tensorferry check`` does:
+        ``engine.preload``, ``runner.likely_libcst``)."""
         import multiprocessing
 
         if multiprocessing.parent_process() is not None:
@@ -42,13 +43,18 @@ class TensorferryChecker:
         paths = list(getattr(options, "filenames", None) or ["."])
         if method != "fork" or "-" in paths or _jobs(options) < 2:
             return
+        import itertools
+
         from tensorferry.engine import preload
         from tensorferry.files import walk
         from tensorferry.rules import all_rules
-        from tensorferry.runner import reaches_parser
+        from tensorferry.runner import FILES_PER_WORKER_FOR_LIBCST, likely_libcst, reaches_parser
 
-        if reaches_parser((path for path, _ in walk(paths)), all_rules()):
-            preload()
+        jobs = _jobs(options)
+        # enough of the walk to tell: the first files, up to the count that calls for libcst
+        files = [path for path, _ in itertools.islice(walk(paths), FILES_PER_WORKER_FOR_LIBCST * jobs)]
+        if reaches_parser(files, all_rules()):
+            preload(libcst=likely_libcst(len(files), jobs))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         from tensorferry.engine import lint_source

@@ -179,6 +179,19 @@ def reaches_parser(paths: Iterable[str], rules: Sequence[type[Rule]], limit: int
     return False
 
 
+# About 3% of the files of the benchmark corpus are parsed by libcst, a rule reporting there (293
+# of 9695: ``bench/prefilter.py``). A worker given this many files then meets one with a
+# probability of about 95%; with fewer, libcst is imported only where a file needs it.
+FILES_PER_WORKER_FOR_LIBCST = 100
+
+
+def likely_libcst(files: int, jobs: int) -> bool:
+    """Will each of ``jobs`` workers sharing ``files`` files likely need libcst (a file where a
+    rule reports)? Then importing it once before the workers start is cheaper than each worker
+    importing it; for a few files (a pre-commit run) most runs need it nowhere."""
+    return files >= FILES_PER_WORKER_FOR_LIBCST * jobs
+
+
 def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
                 stdin_filename: str | None = None, exclude: list[str] | None = None,
                 jobs: int | None = None, skip: Callable[[str], bool] | None = None,
@@ -213,12 +226,13 @@ def check_paths(paths: Sequence[str], rules: Sequence[type[Rule]], *,
                     progress(len(results), len(files))
         parallel = todo
     if jobs > 1 and len(parallel) > 1:
-        # Forked workers inherit what this process has imported: importing libcst once here
-        # (about 0.2 s) spares each worker its own import, when a file will need it.
+        # Forked workers inherit what this process has imported: importing the analysis once
+        # here spares each worker its own import, when a file will need it; and libcst too
+        # when every worker is likely to meet a file where a rule reports (``likely_libcst``).
         if start_method() == "fork" and reaches_parser(parallel, rules):
             from tensorferry.engine import preload
 
-            preload()
+            preload(libcst=likely_libcst(len(parallel), jobs))
         for res in pool_map(_work, parallel, jobs, _init_worker, (rule_codes(rules), cache_dir)):
             results.append(res)
             if progress is not None:
