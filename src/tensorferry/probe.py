@@ -39,8 +39,6 @@ import ast
 
 from tensorferry import nodes as cst
 
-_new = object.__new__
-_set = object.__setattr__
 _DEFAULT = cst.MaybeSentinel.DEFAULT
 
 
@@ -48,63 +46,39 @@ class Unsupported(Exception):
     """A construct this builder does not make; the file is linted from libcst's parse."""
 
 
-def _node(cls, **fields):
-    n = _new(cls)
-    for k, v in fields.items():
-        _set(n, k, v)
-    return n
-
-
-def _one(cls, **fields):
-    """A shared node without children (operators, `async`, `*` and `/` markers)."""
-    return _node(cls, **fields)
-
-
 _BINOPS = {
-    ast.Add: _one(cst.Add), ast.Sub: _one(cst.Subtract), ast.Mult: _one(cst.Multiply),
-    ast.Div: _one(cst.Divide), ast.FloorDiv: _one(cst.FloorDivide), ast.Mod: _one(cst.Modulo),
-    ast.Pow: _one(cst.Power), ast.MatMult: _one(cst.MatrixMultiply),
-    ast.LShift: _one(cst.LeftShift), ast.RShift: _one(cst.RightShift),
-    ast.BitOr: _one(cst.BitOr), ast.BitAnd: _one(cst.BitAnd), ast.BitXor: _one(cst.BitXor),
+    ast.Add: cst.Add(), ast.Sub: cst.Subtract(), ast.Mult: cst.Multiply(),
+    ast.Div: cst.Divide(), ast.FloorDiv: cst.FloorDivide(), ast.Mod: cst.Modulo(),
+    ast.Pow: cst.Power(), ast.MatMult: cst.MatrixMultiply(),
+    ast.LShift: cst.LeftShift(), ast.RShift: cst.RightShift(),
+    ast.BitOr: cst.BitOr(), ast.BitAnd: cst.BitAnd(), ast.BitXor: cst.BitXor(),
 }
 _AUGOPS = {
-    ast.Add: _one(cst.AddAssign), ast.Sub: _one(cst.SubtractAssign),
-    ast.Mult: _one(cst.MultiplyAssign), ast.Div: _one(cst.DivideAssign),
-    ast.FloorDiv: _one(cst.FloorDivideAssign), ast.Mod: _one(cst.ModuloAssign),
-    ast.Pow: _one(cst.PowerAssign), ast.MatMult: _one(cst.MatrixMultiplyAssign),
-    ast.LShift: _one(cst.LeftShiftAssign), ast.RShift: _one(cst.RightShiftAssign),
-    ast.BitOr: _one(cst.BitOrAssign), ast.BitAnd: _one(cst.BitAndAssign),
-    ast.BitXor: _one(cst.BitXorAssign),
+    ast.Add: cst.AddAssign(), ast.Sub: cst.SubtractAssign(),
+    ast.Mult: cst.MultiplyAssign(), ast.Div: cst.DivideAssign(),
+    ast.FloorDiv: cst.FloorDivideAssign(), ast.Mod: cst.ModuloAssign(),
+    ast.Pow: cst.PowerAssign(), ast.MatMult: cst.MatrixMultiplyAssign(),
+    ast.LShift: cst.LeftShiftAssign(), ast.RShift: cst.RightShiftAssign(),
+    ast.BitOr: cst.BitOrAssign(), ast.BitAnd: cst.BitAndAssign(),
+    ast.BitXor: cst.BitXorAssign(),
 }
-_UNARY = {ast.UAdd: _one(cst.Plus), ast.USub: _one(cst.Minus), ast.Invert: _one(cst.BitInvert),
-          ast.Not: _one(cst.Not)}
-_BOOL = {ast.And: _one(cst.And), ast.Or: _one(cst.Or)}
+_UNARY = {ast.UAdd: cst.Plus(), ast.USub: cst.Minus(), ast.Invert: cst.BitInvert(),
+          ast.Not: cst.Not()}
+_BOOL = {ast.And: cst.And(), ast.Or: cst.Or()}
 _COMPARE = {
-    ast.Eq: _one(cst.Equal), ast.NotEq: _one(cst.NotEqual, value="!="), ast.Lt: _one(cst.LessThan),
-    ast.LtE: _one(cst.LessThanEqual), ast.Gt: _one(cst.GreaterThan),
-    ast.GtE: _one(cst.GreaterThanEqual), ast.Is: _one(cst.Is), ast.IsNot: _one(cst.IsNot),
-    ast.In: _one(cst.In), ast.NotIn: _one(cst.NotIn),
+    ast.Eq: cst.Equal(), ast.NotEq: cst.NotEqual("!="), ast.Lt: cst.LessThan(),
+    ast.LtE: cst.LessThanEqual(), ast.Gt: cst.GreaterThan(),
+    ast.GtE: cst.GreaterThanEqual(), ast.Is: cst.Is(), ast.IsNot: cst.IsNot(),
+    ast.In: cst.In(), ast.NotIn: cst.NotIn(),
 }
-_ASYNC = _one(cst.Asynchronous)
-_IMPORT_STAR = _one(cst.ImportStar)
-_DOT = _one(cst.Dot)
-_SLASH = _one(cst.ParamSlash)
-_PARAM_STAR = _one(cst.ParamStar)
+_ASYNC = cst.Asynchronous()
+_IMPORT_STAR = cst.ImportStar()
+_DOT = cst.Dot()
+_SLASH = cst.ParamSlash()
+_PARAM_STAR = cst.ParamStar()
 _EMPTY_DOC = '""""""'
 _OWN_PARENS = (ast.Tuple, ast.GeneratorExp)
 _QUOTES = ('"""', "'''", '"', "'")
-
-
-def _name(value: str):
-    n = _new(cst.Name)
-    _set(n, "value", value)
-    return n
-
-
-def _string(text: str):
-    n = _new(cst.SimpleString)
-    _set(n, "value", text)
-    return n
 
 
 class Builder:
@@ -150,7 +124,7 @@ class Builder:
 
     # -- module -------------------------------------------------------------------------------------
     def module(self, tree: ast.Module):
-        return _node(cst.Module, body=self.statements(tree.body))
+        return cst.Module(body=self.statements(tree.body))
 
     def statements(self, body: list) -> list:
         """Statement lines: consecutive simple statements on one line form one line (`a; b`)."""
@@ -167,7 +141,7 @@ class Builder:
                     line.append(small)
                 else:
                     line = [small]
-                    out.append(_node(cst.SimpleStatementLine, body=line))
+                    out.append(cst.SimpleStatementLine(body=line))
                 last_end = stmt.end_lineno
                 continue
             line = None
@@ -191,8 +165,8 @@ class Builder:
                     small = _SMALL[type(s)](self, s)
                     self.origin[id(small)] = s
                     smalls.append(small)
-                return _node(cst.SimpleStatementSuite, body=smalls)
-        return _node(cst.IndentedBlock, body=self.statements(body))
+                return cst.SimpleStatementSuite(body=smalls)
+        return cst.IndentedBlock(body=self.statements(body))
 
     def orelse(self, stmts: list):
         if not stmts:
@@ -201,25 +175,24 @@ class Builder:
             s = stmts[0]
             if self.line(s.lineno)[s.col_offset:s.col_offset + 4] == b"elif":
                 return self.s_if(s)
-        return _node(cst.Else, body=self.block(stmts))
+        return cst.Else(body=self.block(stmts))
 
     # -- compound statements ------------------------------------------------------------------------
     def s_function(self, s):
-        decorators = [_node(cst.Decorator, decorator=self.expr(d)) for d in s.decorator_list]
+        decorators = [cst.Decorator(decorator=self.expr(d)) for d in s.decorator_list]
         asynchronous = _ASYNC if type(s) is ast.AsyncFunctionDef else None
         if id(s) in self.dropped:
-            star = _node(cst.Param, name=_name("_"), annotation=None, default=None, star="*")
-            params = _node(cst.Parameters, params=[], star_arg=star, kwonly_params=[],
-                           star_kwarg=None, posonly_params=[], posonly_ind=_DEFAULT)
-            doc = _node(cst.Expr, value=_string(_EMPTY_DOC))
-            return _node(cst.FunctionDef, name=_name(s.name), params=params,
-                         body=_node(cst.SimpleStatementSuite, body=[doc]), decorators=decorators,
-                         returns=None, asynchronous=asynchronous)
-        returns = None if s.returns is None else _node(cst.Annotation,
-                                                       annotation=self.expr(s.returns))
-        return _node(cst.FunctionDef, name=_name(s.name), params=self.parameters(s.args),
-                     body=self.block(s.body), decorators=decorators, returns=returns,
-                     asynchronous=asynchronous)
+            star = cst.Param(name=cst.Name("_"), annotation=None, default=None, star="*")
+            params = cst.Parameters(params=[], star_arg=star, kwonly_params=[],
+                                    star_kwarg=None, posonly_params=[], posonly_ind=_DEFAULT)
+            doc = cst.Expr(value=cst.SimpleString(_EMPTY_DOC))
+            return cst.FunctionDef(name=cst.Name(s.name), params=params,
+                                   body=cst.SimpleStatementSuite(body=[doc]), decorators=decorators,
+                                   returns=None, asynchronous=asynchronous)
+        returns = None if s.returns is None else cst.Annotation(annotation=self.expr(s.returns))
+        return cst.FunctionDef(name=cst.Name(s.name), params=self.parameters(s.args),
+                               body=self.block(s.body), decorators=decorators, returns=returns,
+                               asynchronous=asynchronous)
 
     def parameters(self, a: ast.arguments):
         positional = a.posonlyargs + a.args
@@ -232,23 +205,23 @@ class Builder:
             star_arg = _PARAM_STAR
         else:
             star_arg = _DEFAULT
-        return _node(cst.Parameters, params=made[n:], star_arg=star_arg,
-                     kwonly_params=[self.param(p, d, "") for p, d in zip(a.kwonlyargs, a.kw_defaults)],
-                     star_kwarg=None if a.kwarg is None else self.param(a.kwarg, None, "**"),
-                     posonly_params=made[:n], posonly_ind=_SLASH if n else _DEFAULT)
+        kwonly = [self.param(p, d, "") for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+        star_kwarg = None if a.kwarg is None else self.param(a.kwarg, None, "**")
+        return cst.Parameters(params=made[n:], star_arg=star_arg, kwonly_params=kwonly,
+                              star_kwarg=star_kwarg, posonly_params=made[:n],
+                              posonly_ind=_SLASH if n else _DEFAULT)
 
     def param(self, p: ast.arg, default, star: str):
-        ann = None if p.annotation is None else _node(cst.Annotation,
-                                                      annotation=self.expr(p.annotation))
-        return _node(cst.Param, name=_name(p.arg), annotation=ann,
-                     default=None if default is None else self.expr(default), star=star)
+        ann = None if p.annotation is None else cst.Annotation(annotation=self.expr(p.annotation))
+        return cst.Param(name=cst.Name(p.arg), annotation=ann,
+                         default=None if default is None else self.expr(default), star=star)
 
     def s_class(self, s: ast.ClassDef):
-        node = _node(cst.ClassDef, name=_name(s.name), body=self.block(s.body),
-                     bases=[self.arg_of(b) for b in s.bases],
-                     keywords=[self.keyword(k) for k in s.keywords],
-                     decorators=[_node(cst.Decorator, decorator=self.expr(d))
-                                 for d in s.decorator_list])
+        node = cst.ClassDef(name=cst.Name(s.name), body=self.block(s.body),
+                            bases=[self.arg_of(b) for b in s.bases],
+                            keywords=[self.keyword(k) for k in s.keywords],
+                            decorators=[cst.Decorator(decorator=self.expr(d))
+                                        for d in s.decorator_list])
         if self.class_facts is not None:
             from tensorferry.reduce import class_facts
 
@@ -256,122 +229,122 @@ class Builder:
         return node
 
     def s_if(self, s: ast.If):
-        return _node(cst.If, test=self.expr(s.test), body=self.block(s.body),
-                     orelse=self.orelse(s.orelse))
+        return cst.If(test=self.expr(s.test), body=self.block(s.body),
+                      orelse=self.orelse(s.orelse))
 
     def s_for(self, s):
-        return _node(cst.For, target=self.expr(s.target), iter=self.expr(s.iter),
-                     body=self.block(s.body), orelse=self.orelse(s.orelse),
-                     asynchronous=_ASYNC if type(s) is ast.AsyncFor else None)
+        return cst.For(target=self.expr(s.target), iter=self.expr(s.iter),
+                       body=self.block(s.body), orelse=self.orelse(s.orelse),
+                       asynchronous=_ASYNC if type(s) is ast.AsyncFor else None)
 
     def s_while(self, s: ast.While):
-        return _node(cst.While, test=self.expr(s.test), body=self.block(s.body),
-                     orelse=self.orelse(s.orelse))
+        return cst.While(test=self.expr(s.test), body=self.block(s.body),
+                         orelse=self.orelse(s.orelse))
 
     def s_try(self, s):
         star = type(s) is ast.TryStar
         handler_cls = cst.ExceptStarHandler if star else cst.ExceptHandler
         handlers = []
         for h in s.handlers:
-            handlers.append(_node(handler_cls, body=self.block(h.body),
-                                  type=None if h.type is None else self.expr(h.type),
-                                  name=None if h.name is None else _node(cst.AsName,
-                                                                         name=_name(h.name))))
-        return _node(cst.TryStar if star else cst.Try, body=self.block(s.body), handlers=handlers,
-                     orelse=self.orelse_block(s.orelse),
-                     finalbody=None if not s.finalbody else _node(cst.Finally,
-                                                                  body=self.block(s.finalbody)))
+            name = None if h.name is None else cst.AsName(name=cst.Name(h.name))
+            handlers.append(handler_cls(body=self.block(h.body),
+                                        type=None if h.type is None else self.expr(h.type),
+                                        name=name))
+        final = None if not s.finalbody else cst.Finally(body=self.block(s.finalbody))
+        return (cst.TryStar if star else cst.Try)(body=self.block(s.body), handlers=handlers,
+                                                  orelse=self.orelse_block(s.orelse),
+                                                  finalbody=final)
 
     def orelse_block(self, stmts: list):
-        return None if not stmts else _node(cst.Else, body=self.block(stmts))
+        return None if not stmts else cst.Else(body=self.block(stmts))
 
     def s_with(self, s):
-        items = [_node(cst.WithItem, item=self.expr(i.context_expr),
-                       asname=None if i.optional_vars is None else _node(
-                           cst.AsName, name=self.expr(i.optional_vars)))
+        items = [cst.WithItem(item=self.expr(i.context_expr),
+                              asname=None if i.optional_vars is None
+                              else cst.AsName(name=self.expr(i.optional_vars)))
                  for i in s.items]
-        return _node(cst.With, items=items, body=self.block(s.body),
-                     asynchronous=_ASYNC if type(s) is ast.AsyncWith else None)
+        return cst.With(items=items, body=self.block(s.body),
+                        asynchronous=_ASYNC if type(s) is ast.AsyncWith else None)
 
     def s_match(self, s: ast.Match):
-        cases = [_node(cst.MatchCase, pattern=None, guard=None, body=self.block(c.body))
+        cases = [cst.MatchCase(pattern=None, guard=None, body=self.block(c.body))
                  for c in s.cases]
-        return _node(cst.Match, subject=self.expr(s.subject), cases=cases)
+        return cst.Match(subject=self.expr(s.subject), cases=cases)
 
     # -- simple statements --------------------------------------------------------------------------
     def x_expr(self, s: ast.Expr):
         v = s.value
         if type(v) is ast.Constant and type(v.value) is str:
             # a docstring or a string statement: nothing reads its value
-            return _node(cst.Expr, value=_string(repr(v.value)))
-        return _node(cst.Expr, value=self.expr(v))
+            return cst.Expr(value=cst.SimpleString(repr(v.value)))
+        return cst.Expr(value=self.expr(v))
 
     def x_assign(self, s: ast.Assign):
-        return _node(cst.Assign, targets=[_node(cst.AssignTarget, target=self.expr(t))
-                                          for t in s.targets], value=self.expr(s.value))
+        return cst.Assign(targets=[cst.AssignTarget(target=self.expr(t))
+                                   for t in s.targets], value=self.expr(s.value))
 
     def x_annassign(self, s: ast.AnnAssign):
-        return _node(cst.AnnAssign, target=self.expr(s.target),
-                     annotation=_node(cst.Annotation, annotation=self.expr(s.annotation)),
-                     value=None if s.value is None else self.expr(s.value))
+        return cst.AnnAssign(target=self.expr(s.target),
+                             annotation=cst.Annotation(annotation=self.expr(s.annotation)),
+                             value=None if s.value is None else self.expr(s.value))
 
     def x_augassign(self, s: ast.AugAssign):
-        return _node(cst.AugAssign, target=self.expr(s.target), operator=_AUGOPS[type(s.op)],
-                     value=self.expr(s.value))
+        return cst.AugAssign(target=self.expr(s.target), operator=_AUGOPS[type(s.op)],
+                             value=self.expr(s.value))
 
     def x_return(self, s: ast.Return):
-        return _node(cst.Return, value=None if s.value is None else self.expr(s.value))
+        return cst.Return(value=None if s.value is None else self.expr(s.value))
 
     def x_raise(self, s: ast.Raise):
-        return _node(cst.Raise, exc=None if s.exc is None else self.expr(s.exc),
-                     cause=None if s.cause is None else _node(cst.From, item=self.expr(s.cause)))
+        return cst.Raise(exc=None if s.exc is None else self.expr(s.exc),
+                         cause=None if s.cause is None else cst.From(item=self.expr(s.cause)))
 
     def x_assert(self, s: ast.Assert):
-        return _node(cst.Assert, test=self.expr(s.test),
-                     msg=None if s.msg is None else self.expr(s.msg))
+        return cst.Assert(test=self.expr(s.test),
+                          msg=None if s.msg is None else self.expr(s.msg))
 
     def x_delete(self, s: ast.Delete):
         if len(s.targets) == 1:
-            return _node(cst.Del, target=self.expr(s.targets[0]))
-        elements = [_node(cst.Element, value=self.expr(t)) for t in s.targets]
-        return _node(cst.Del, target=_node(cst.Tuple, elements=elements))
+            return cst.Del(target=self.expr(s.targets[0]))
+        elements = [cst.Element(value=self.expr(t)) for t in s.targets]
+        return cst.Del(target=cst.Tuple(elements=elements))
 
     def x_pass(self, s):
-        return _new(cst.Pass)
+        return cst.Pass()
 
     def x_break(self, s):
-        return _new(cst.Break)
+        return cst.Break()
 
     def x_continue(self, s):
-        return _new(cst.Continue)
+        return cst.Continue()
 
     def x_global(self, s):
-        return _node(cst.Global, names=[_node(cst.NameItem, name=_name(n)) for n in s.names])
+        return cst.Global(names=[cst.NameItem(name=cst.Name(n)) for n in s.names])
 
     def x_nonlocal(self, s):
-        return _node(cst.Nonlocal, names=[_node(cst.NameItem, name=_name(n)) for n in s.names])
+        return cst.Nonlocal(names=[cst.NameItem(name=cst.Name(n)) for n in s.names])
 
     def dotted(self, text: str):
         parts = text.split(".")
-        node = _name(parts[0])
+        node = cst.Name(parts[0])
         for p in parts[1:]:
-            node = _node(cst.Attribute, value=node, attr=_name(p))
+            node = cst.Attribute(value=node, attr=cst.Name(p))
         return node
 
     def alias(self, a: ast.alias):
-        return _node(cst.ImportAlias, name=self.dotted(a.name),
-                     asname=None if a.asname is None else _node(cst.AsName, name=_name(a.asname)))
+        asname = None if a.asname is None else cst.AsName(name=cst.Name(a.asname))
+        return cst.ImportAlias(name=self.dotted(a.name), asname=asname)
 
     def x_import(self, s: ast.Import):
-        return _node(cst.Import, names=[self.alias(a) for a in s.names])
+        return cst.Import(names=[self.alias(a) for a in s.names])
 
     def x_importfrom(self, s: ast.ImportFrom):
         if len(s.names) == 1 and s.names[0].name == "*":
             names = _IMPORT_STAR
         else:
             names = [self.alias(a) for a in s.names]
-        return _node(cst.ImportFrom, module=None if s.module is None else self.dotted(s.module),
-                     names=names, relative=[_DOT] * (s.level or 0))
+        return cst.ImportFrom(module=None if s.module is None else self.dotted(s.module),
+                              names=names, relative=[_DOT] * (s.level or 0))
 
     # -- expressions --------------------------------------------------------------------------------
     def expr(self, node):
@@ -383,13 +356,10 @@ class Builder:
         return made
 
     def e_name(self, n: ast.Name):
-        return _name(n.id)
+        return cst.Name(n.id)
 
     def e_attribute(self, n: ast.Attribute):
-        v = _new(cst.Attribute)
-        _set(v, "value", self.expr(n.value))
-        _set(v, "attr", _name(n.attr))
-        return v
+        return cst.Attribute(self.expr(n.value), cst.Name(n.attr))
 
     def arg_of(self, a):
         if type(a) is ast.Starred:
@@ -398,23 +368,13 @@ class Builder:
         else:
             value = self.expr(a)
             star = ""
-        arg = _new(cst.Arg)
-        _set(arg, "value", value)
-        _set(arg, "keyword", None)
-        _set(arg, "star", star)
-        return arg
+        return cst.Arg(value, None, star)
 
     def keyword(self, k: ast.keyword):
         value = self.expr(k.value)
-        arg = _new(cst.Arg)
-        _set(arg, "value", value)
         if k.arg is None:
-            _set(arg, "keyword", None)
-            _set(arg, "star", "**")
-        else:
-            _set(arg, "keyword", _name(k.arg))
-            _set(arg, "star", "")
-        return arg
+            return cst.Arg(value, None, "**")
+        return cst.Arg(value, cst.Name(k.arg), "")
 
     def e_call(self, n: ast.Call):
         func = self.expr(n.func)
@@ -427,28 +387,26 @@ class Builder:
             made = [m[2] for m in made]
         else:
             made = [self.arg_of(a) for a in args] + [self.keyword(k) for k in keywords]
-        v = _new(cst.Call)
-        _set(v, "func", func)
-        _set(v, "args", made)
-        return v
+        return cst.Call(func, made)
 
     def e_constant(self, n: ast.Constant):
         value = n.value
         t = type(value)
         if t is str or t is bytes:
             if not self.single_literal(n):
-                return _node(cst.ConcatenatedString, left=_string(repr(value)), right=_string("''"))
-            return _string(repr(value))
+                return cst.ConcatenatedString(left=cst.SimpleString(repr(value)),
+                                              right=cst.SimpleString("''"))
+            return cst.SimpleString(repr(value))
         if t is bool or value is None:
-            return _name(repr(value))
+            return cst.Name(repr(value))
         if t is int:
-            return _node(cst.Integer, value=repr(value))
+            return cst.Integer(value=repr(value))
         if t is float:
-            return _node(cst.Float, value=repr(value))
+            return cst.Float(value=repr(value))
         if t is complex:
-            return _node(cst.Imaginary, value=repr(value))
+            return cst.Imaginary(value=repr(value))
         if value is Ellipsis:
-            return _new(cst.Ellipsis)
+            return cst.Ellipsis()
         raise Unsupported(t.__name__)
 
     def single_literal(self, n) -> bool:
@@ -480,13 +438,13 @@ class Builder:
         parts = []
         for p in n.values:
             if type(p) is ast.FormattedValue:
-                parts.append(_node(cst.FormattedStringExpression, expression=self.expr(p.value),
-                                   conversion=None, format_spec=None))
+                parts.append(cst.FormattedStringExpression(expression=self.expr(p.value),
+                                                           conversion=None, format_spec=None))
             else:
-                parts.append(_node(cst.FormattedStringText, value=str(p.value)))
-        made = _node(cst.FormattedString, parts=parts)
+                parts.append(cst.FormattedStringText(value=str(p.value)))
+        made = cst.FormattedString(parts=parts)
         if not self.single_literal(n):  # `f"a" "b"`, `f"{a}" f"{b}"`
-            return _node(cst.ConcatenatedString, left=made, right=_string("''"))
+            return cst.ConcatenatedString(left=made, right=cst.SimpleString("''"))
         return made
 
     def e_subscript(self, n: ast.Subscript):
@@ -495,115 +453,115 @@ class Builder:
             elements = [self.subscript_element(e) for e in s.elts]
         else:
             elements = [self.subscript_element(s)]
-        return _node(cst.Subscript, value=self.expr(n.value), slice=elements)
+        return cst.Subscript(value=self.expr(n.value), slice=elements)
 
     def subscript_element(self, e):
         if type(e) is ast.Slice:
             inner = self.e_bare_slice(e)
         elif type(e) is ast.Starred:
-            inner = _node(cst.Index, value=self.expr(e.value), star="*")
+            inner = cst.Index(value=self.expr(e.value), star="*")
         else:
-            inner = _node(cst.Index, value=self.expr(e), star=None)
-        return _node(cst.SubscriptElement, slice=inner)
+            inner = cst.Index(value=self.expr(e), star=None)
+        return cst.SubscriptElement(slice=inner)
 
     def e_bare_slice(self, e: ast.Slice):
-        return _node(cst.Slice, lower=None if e.lower is None else self.expr(e.lower),
-                     upper=None if e.upper is None else self.expr(e.upper),
-                     step=None if e.step is None else self.expr(e.step))
+        return cst.Slice(lower=None if e.lower is None else self.expr(e.lower),
+                         upper=None if e.upper is None else self.expr(e.upper),
+                         step=None if e.step is None else self.expr(e.step))
 
     def e_binop(self, n: ast.BinOp):
-        return _node(cst.BinaryOperation, left=self.expr(n.left), operator=_BINOPS[type(n.op)],
-                     right=self.expr(n.right))
+        return cst.BinaryOperation(left=self.expr(n.left), operator=_BINOPS[type(n.op)],
+                                   right=self.expr(n.right))
 
     def e_unary(self, n: ast.UnaryOp):
-        return _node(cst.UnaryOperation, operator=_UNARY[type(n.op)],
-                     expression=self.expr(n.operand))
+        return cst.UnaryOperation(operator=_UNARY[type(n.op)],
+                                  expression=self.expr(n.operand))
 
     def e_boolop(self, n: ast.BoolOp):
         op = _BOOL[type(n.op)]
         values = n.values
         node = self.expr(values[0])
         for v in values[1:]:
-            node = _node(cst.BooleanOperation, left=node, operator=op, right=self.expr(v))
+            node = cst.BooleanOperation(left=node, operator=op, right=self.expr(v))
         return node
 
     def e_compare(self, n: ast.Compare):
-        return _node(cst.Comparison, left=self.expr(n.left), comparisons=[
-            _node(cst.ComparisonTarget, operator=_COMPARE[type(op)], comparator=self.expr(c))
+        return cst.Comparison(left=self.expr(n.left), comparisons=[
+            cst.ComparisonTarget(operator=_COMPARE[type(op)], comparator=self.expr(c))
             for op, c in zip(n.ops, n.comparators)])
 
     def e_ifexp(self, n: ast.IfExp):
-        return _node(cst.IfExp, test=self.expr(n.test), body=self.expr(n.body),
-                     orelse=self.expr(n.orelse))
+        return cst.IfExp(test=self.expr(n.test), body=self.expr(n.body),
+                         orelse=self.expr(n.orelse))
 
     def elements(self, elts: list) -> list:
         out = []
         for e in elts:
             if type(e) is ast.Starred:
-                out.append(_node(cst.StarredElement, value=self.expr(e.value)))
+                out.append(cst.StarredElement(value=self.expr(e.value)))
             else:
-                out.append(_node(cst.Element, value=self.expr(e)))
+                out.append(cst.Element(value=self.expr(e)))
         return out
 
     def e_tuple(self, n: ast.Tuple):
-        return _node(cst.Tuple, elements=self.elements(n.elts))
+        return cst.Tuple(elements=self.elements(n.elts))
 
     def e_list(self, n: ast.List):
-        return _node(cst.List, elements=self.elements(n.elts))
+        return cst.List(elements=self.elements(n.elts))
 
     def e_set(self, n: ast.Set):
-        return _node(cst.Set, elements=self.elements(n.elts))
+        return cst.Set(elements=self.elements(n.elts))
 
     def e_dict(self, n: ast.Dict):
         elements = []
         for k, v in zip(n.keys, n.values):
             if k is None:
-                elements.append(_node(cst.StarredDictElement, value=self.expr(v)))
+                elements.append(cst.StarredDictElement(value=self.expr(v)))
             else:
-                elements.append(_node(cst.DictElement, key=self.expr(k), value=self.expr(v)))
-        return _node(cst.Dict, elements=elements)
+                elements.append(cst.DictElement(key=self.expr(k), value=self.expr(v)))
+        return cst.Dict(elements=elements)
 
     def comp_for(self, generators: list):
         inner = None
         for g in reversed(generators):
-            inner = _node(cst.CompFor, target=self.expr(g.target), iter=self.expr(g.iter),
-                          ifs=[_node(cst.CompIf, test=self.expr(t)) for t in g.ifs],
-                          inner_for_in=inner, asynchronous=_ASYNC if g.is_async else None)
+            inner = cst.CompFor(target=self.expr(g.target), iter=self.expr(g.iter),
+                                ifs=[cst.CompIf(test=self.expr(t)) for t in g.ifs],
+                                inner_for_in=inner, asynchronous=_ASYNC if g.is_async else None)
         return inner
 
     def e_listcomp(self, n):
         for_in = self.comp_for(n.generators)
-        return _node(cst.ListComp, elt=self.expr(n.elt), for_in=for_in)
+        return cst.ListComp(elt=self.expr(n.elt), for_in=for_in)
 
     def e_setcomp(self, n):
         for_in = self.comp_for(n.generators)
-        return _node(cst.SetComp, elt=self.expr(n.elt), for_in=for_in)
+        return cst.SetComp(elt=self.expr(n.elt), for_in=for_in)
 
     def e_genexp(self, n):
         for_in = self.comp_for(n.generators)
-        return _node(cst.GeneratorExp, elt=self.expr(n.elt), for_in=for_in)
+        return cst.GeneratorExp(elt=self.expr(n.elt), for_in=for_in)
 
     def e_dictcomp(self, n):
         for_in = self.comp_for(n.generators)
-        return _node(cst.DictComp, key=self.expr(n.key), value=self.expr(n.value), for_in=for_in)
+        return cst.DictComp(key=self.expr(n.key), value=self.expr(n.value), for_in=for_in)
 
     def e_lambda(self, n: ast.Lambda):
-        return _node(cst.Lambda, params=self.parameters(n.args), body=self.expr(n.body))
+        return cst.Lambda(params=self.parameters(n.args), body=self.expr(n.body))
 
     def e_namedexpr(self, n: ast.NamedExpr):
-        return _node(cst.NamedExpr, target=self.expr(n.target), value=self.expr(n.value))
+        return cst.NamedExpr(target=self.expr(n.target), value=self.expr(n.value))
 
     def e_await(self, n: ast.Await):
-        return _node(cst.Await, expression=self.expr(n.value))
+        return cst.Await(expression=self.expr(n.value))
 
     def e_yield(self, n: ast.Yield):
-        return _node(cst.Yield, value=None if n.value is None else self.expr(n.value))
+        return cst.Yield(value=None if n.value is None else self.expr(n.value))
 
     def e_yieldfrom(self, n: ast.YieldFrom):
-        return _node(cst.Yield, value=_node(cst.From, item=self.expr(n.value)))
+        return cst.Yield(value=cst.From(item=self.expr(n.value)))
 
     def e_starred(self, n: ast.Starred):
-        return _node(cst.StarredElement, value=self.expr(n.value))
+        return cst.StarredElement(value=self.expr(n.value))
 
 
 # How each CPython node type is built: plain functions of (builder, node). A table of bound
