@@ -132,3 +132,27 @@ def test_preloading_without_libcst_leaves_it_unimported():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'libcst'))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_code_fingerprint_follows_the_modules_not_the_bundled_examples(tmp_path):
+    import os
+
+    from tensorferry.cache import code_fingerprint
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "_fixtures" / "tnp101").mkdir(parents=True)
+    (tmp_path / "engine.py").write_text("x = 1\n")
+    (tmp_path / "rules" / "tnp101.py").write_text("y = 1\n")
+    (tmp_path / "_fixtures" / "tnp101" / "bad.py").write_text("z = 1\n")
+    first = code_fingerprint(str(tmp_path))
+    assert code_fingerprint(str(tmp_path)) == first
+    (tmp_path / "_fixtures" / "tnp101" / "bad.py").write_text("z = 22\n")
+    (tmp_path / "notes.txt").write_text("not code\n")
+    assert code_fingerprint(str(tmp_path)) == first
+    rule = tmp_path / "rules" / "tnp101.py"
+    st = rule.stat()
+    os.utime(rule, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    second = code_fingerprint(str(tmp_path))
+    assert second != first
+    (tmp_path / "engine.py").write_text("x = 12\n")
+    assert code_fingerprint(str(tmp_path)) not in (first, second)

@@ -27,14 +27,35 @@ except ImportError:  # pragma: no cover
 DEFAULT_DIR = ".tensorferry_cache"
 
 
+# Folders of the package that hold no code a result depends on: the rule examples bundled for
+# `tensorferry verify` and the docs (hundreds of files, statted on every run otherwise).
+_NOT_CODE = frozenset({"_fixtures", "__pycache__"})
+
+
+def code_fingerprint(pkg: str) -> str:
+    """A digest of the version, the interpreter and the size and mtime of every module under
+    the folder ``pkg`` (``_NOT_CODE`` left out)."""
+    found: list[tuple[str, int, int]] = []
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        with os.scandir(os.path.join(pkg, rel) if rel else pkg) as entries:
+            for e in entries:
+                if e.is_dir():
+                    if e.name not in _NOT_CODE:
+                        pending.append(f"{rel}/{e.name}" if rel else e.name)
+                elif e.name.endswith(".py"):
+                    st = e.stat()
+                    found.append((f"{rel}/{e.name}" if rel else e.name, st.st_size, st.st_mtime_ns))
+    h = _hash(f"{__version__}|{sys.version_info[:2]}".encode(), digest_size=32)
+    for name, size, mtime in sorted(found):
+        h.update(f"{name}|{size}|{mtime}".encode())
+    return h.hexdigest()[:16]
+
+
 @functools.cache
 def tool_fingerprint() -> str:
-    pkg = Path(__file__).resolve().parent
-    h = _hash(f"{__version__}|{sys.version_info[:2]}".encode(), digest_size=32)
-    for path in sorted(pkg.rglob("*.py")):
-        st = path.stat()
-        h.update(f"{path.relative_to(pkg)}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
+    return code_fingerprint(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Cache:
