@@ -7,6 +7,7 @@ import io
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from tensorferry._record import Record
@@ -61,47 +62,71 @@ def walk(paths: list[str], exclude: list[str] | None = None, errors: list[str] |
             yield "-", "-"
             continue
         if os.path.isdir(arg):
-            visited: set[tuple[int, int]] = set()
-            # the real path of each folder still to walk, when its parent's is known and it is
-            # not a link: resolving every folder's path again costs a system call per component
-            reals: dict[str, str] = {}
-            for root, dirs, names in os.walk(arg, followlinks=True):
-                try:
-                    st = os.lstat(root)
-                    real_root = reals.pop(root, None)
-                    if real_root is None or stat.S_ISLNK(st.st_mode):
-                        st = os.stat(root)
-                        real_root = os.path.realpath(root)
-                    key = (st.st_dev, st.st_ino)
-                except OSError:
-                    dirs[:] = []
-                    continue
-                if key in visited:  # symlink loop
-                    dirs[:] = []
-                    continue
-                visited.add(key)
-                dirs[:] = sorted(
-                    d for d in dirs
-                    if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                    and not is_venv(os.path.join(root, d)) and not excluded(os.path.join(root, d))
-                )
-                for d in dirs:
-                    reals[os.path.join(root, d)] = os.path.join(real_root, d)
-                for name in sorted(names):
-                    if not name.endswith(PY_SUFFIXES):
-                        continue
-                    full = os.path.join(root, name)
-                    kind = _walkable(full)
-                    if kind is None or excluded(full):
-                        continue
-                    if kind:  # a regular file, not a link: its real path is its folder's
-                        yield full, os.path.join(real_root, name)
-                    else:
-                        yield full, None
+            yield from _walk_folder(arg, excluded)
         elif os.path.exists(arg):
             yield arg, None
         elif errors is not None:
             errors.append(f"{arg}: no such file or directory")
+
+
+def _walk_folder(top: str, excluded) -> Iterator[tuple[str, str | None]]:
+    """``walk`` in one folder: depth first, folders and files in sorted order, a folder's files
+    before its subfolders. Each folder is listed once (``os.scandir``: the kind of an entry comes
+    with the listing, without a system call), and followed links are walked once (a link loop
+    ends where it would repeat a folder)."""
+    visited: set[tuple[int, int]] = set()
+    # (folder, its real path: known from its parent's unless it is the top or a link)
+    pending: list[tuple[str, str | None]] = [(top, None)]
+    while pending:
+        root, real_root = pending.pop()
+        try:
+            st = os.stat(root)
+            if real_root is None:
+                real_root = os.path.realpath(root)
+            with os.scandir(root) as listing:
+                entries = sorted(listing, key=_entry_name)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in visited:  # a link loop
+            continue
+        visited.add(key)
+        if root is not top and any(e.name == "pyvenv.cfg" and _is_file(e) for e in entries):
+            continue  # a virtual environment
+        subfolders = []
+        for e in entries:
+            name = e.name
+            try:
+                is_dir = e.is_dir()
+            except OSError:  # a link loop, a link that cannot be followed: not a folder
+                is_dir = False
+            if is_dir:
+                if name in SKIP_DIRS or name.endswith(".egg-info"):
+                    continue
+                full = os.path.join(root, name)
+                if not excluded(full):
+                    subfolders.append((full, None if e.is_symlink() else os.path.join(real_root, name)))
+            elif name.endswith(PY_SUFFIXES):
+                full = os.path.join(root, name)
+                kind = True if e.is_file(follow_symlinks=False) else _walkable(full)
+                if kind is None or excluded(full):
+                    continue
+                if kind:  # a regular file, not a link: its real path is its folder's
+                    yield full, os.path.join(real_root, name)
+                else:
+                    yield full, None
+        pending.extend(reversed(subfolders))
+
+
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _walkable(path: str) -> bool | None:
