@@ -20,10 +20,6 @@ SKIP_DIRS = {
 PY_SUFFIXES = (".py", ".pyi")
 
 
-def is_venv(path: str | os.PathLike) -> bool:
-    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
-
-
 def discover(paths: list[str], exclude: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Return (files, errors). Explicit file arguments are always checked; folders are walked.
     A file reached twice (two arguments, a linked folder) is listed once."""
