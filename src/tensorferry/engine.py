@@ -493,7 +493,7 @@ def _lint(source: str, filename: str, rules: Sequence[type[Rule]], result: LintR
 
 
 def _locate(tree, source: str, rules: Sequence[type[Rule]], planned):
-    """Where can a rule report? Decided on libcst nodes built from CPython's ``tree``
+    """Where can a rule report? Decided on light nodes built from CPython's ``tree``
     (``tensorferry.probe.locate``): None (nowhere: libcst need not parse the file), the rows of
     the reports, or ``ANYWHERE``."""
     from tensorferry.probe import locate
