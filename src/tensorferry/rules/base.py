@@ -3,7 +3,10 @@
 A rule module lives in ``tensorferry/rules/`` and its fixtures in ``fixtures/<CODE>/``; the
 registry (``tensorferry.rules.all_rules``) finds both by itself. Rule modules must not import
 libcst, torch or numpy at module level: the registry is loaded by the flake8 plugin in every
-worker, before any file is known to need parsing.
+worker, before any file is known to need parsing. A rule runs on two kinds of tree, the light
+nodes ``tensorferry.probe`` builds (``tensorferry.nodes``) and libcst's parse, so its functions
+test node types against the classes of the tree at hand: ``from tensorferry.family import cst``
+(``tests/test_probe.py`` checks that every class a rule names exists among the light ones).
 """
 
 from __future__ import annotations
