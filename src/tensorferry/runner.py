@@ -165,7 +165,8 @@ def cached(path: str, cache: Cache) -> tuple[list[Diagnostic], bool] | None:
 
 def reaches_parser(paths: Iterable[str], rules: Sequence[type[Rule]], limit: int = 64) -> bool:
     """Do the text triggers of a rule hold in one of the first ``limit`` files, so that linting
-    will need libcst (see ``preload``)? A file that cannot be read is left to its worker."""
+    will need the analysis, and libcst where a rule reports (see ``preload`` and
+    ``likely_libcst``)? A file that cannot be read is left to its worker."""
     from tensorferry.engine import triggered
 
     for path in itertools.islice(paths, limit):
