@@ -56,6 +56,12 @@ def test_value_copies_with_changes():
     with pytest.raises(TypeError):
         v.with_(colour="red")
     assert "kind='tensor'" in repr(v)
+    for back in (pickle.loads(pickle.dumps(w)), copy.copy(w), copy.deepcopy(w)):
+        assert back == w and type(back) is Value and back.grad == "yes"
+    assert hash(w) == hash(Value(kind=TENSOR, dtype="float32", grad="yes"))
+    with pytest.raises(AttributeError):
+        v.kind = "other"
+    assert Value() == TOP and TOP.kind == "unknown" and TOP.flags == frozenset()
 
 
 def test_mutable_records_have_fresh_defaults():
