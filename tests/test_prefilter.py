@@ -101,6 +101,24 @@ def test_trigger_forms():
     assert not compile_triggers(())("anything")
 
 
+def test_attribute_searches_run_after_the_substrings(monkeypatch):
+    from tensorferry import engine
+
+    test = compile_triggers(((".numpy", "torch"), ((".cpu", "numpy"),), "frombuffer"))
+    asked = []
+    for token in (".numpy", ".cpu", "torch", "numpy", "frombuffer"):
+        real = engine._TOKENS[token]
+        monkeypatch.setitem(engine._TOKENS, token,
+                            lambda text, real=real, token=token: asked.append(token) or real(text))
+    for text, expected, order in [
+        ("x.numpy()", True, ["torch", "numpy"]),
+        ("import torch\nx.cpu()", True, ["torch", ".numpy", "numpy", ".cpu"]),
+        ("nothing", False, ["torch", "numpy", ".cpu", "frombuffer"]),
+    ]:
+        asked.clear()
+        assert test(text) is expected and asked == order, text
+
+
 def test_rule_triggers_are_documented_tokens():
     for rule in all_rules():
         assert rule.triggers, rule.code

@@ -38,7 +38,7 @@ _GAP = r"(?:[ \t\f\r\n\\]|#[^\n]*\n)*"
 def _token_test(token: str) -> Callable[[str], bool]:
     """``".name"``: an attribute access ``.name`` (any gap after the dot, a whole name);
     anything else: a plain substring."""
-    if len(token) > 1 and token[0] == "." and token[1:].isidentifier():
+    if _searched(token):
         name = token[1:]
         search = re.compile(r"\." + _GAP + re.escape(name) + r"(?![\w])").search
         # the name must be in the text at all: a substring search is many times faster
@@ -47,6 +47,13 @@ def _token_test(token: str) -> Callable[[str], bool]:
 
 
 _TOKENS: dict[str, Callable[[str], bool]] = {}  # token -> its test, shared by every rule
+
+
+def _searched(token: str) -> bool:
+    """Is the token's test a regular-expression search (an attribute), not a substring test?
+    A test's answer does not depend on the order, so the cheap tests go first: an attribute is
+    searched for only where the substrings of its alternative hold."""
+    return len(token) > 1 and token[0] == "." and token[1:].isidentifier()
 
 
 def compile_triggers(triggers) -> Callable[..., bool]:
@@ -62,11 +69,12 @@ def compile_triggers(triggers) -> Callable[..., bool]:
         for t in toks:
             if t not in _TOKENS:
                 _TOKENS[t] = _token_test(t)
-        return toks
+        return tuple(sorted(toks, key=_searched))  # substrings before attribute searches
 
     alts = []
     for alt in triggers:
-        alts.append((clause(alt),) if isinstance(alt, str) else tuple(clause(c) for c in alt))
+        alts.append((clause(alt),) if isinstance(alt, str)
+                    else tuple(sorted((clause(c) for c in alt), key=lambda cl: max(map(_searched, cl)))))
     tokens = _TOKENS
 
     def test(text: str, seen: dict | None = None) -> bool:

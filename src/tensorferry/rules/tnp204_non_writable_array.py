@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from tensorferry.facts import NDARRAY
 from tensorferry.rules._common import describe
+from tensorferry.rules._triggers import TORCH
 from tensorferry.rules._conversions import accelerator_target, append_call, call_text, numpy_to_torch, origin
 from tensorferry.rules.base import Rule, RuleDocs
 
@@ -12,7 +13,8 @@ class NonWritableArray(Rule):
     summary = "A read-only numpy array converted with `from_numpy` / `as_tensor` gives a writable tensor over read-only memory"
     fix_availability = "sometimes"
     fix_applicability = "unsafe"
-    triggers = ("frombuffer", "broadcast_to", "memmap", "mmap_mode", "setflags")
+    # a read-only array's maker, and a conversion, which resolves to `torch....`
+    triggers = ((TORCH, ("frombuffer", "broadcast_to", "memmap", "mmap_mode", "setflags")),)
     docs = RuleDocs(
         what="""
 Flags read-only numpy arrays passed to `torch.from_numpy`, `torch.as_tensor`, `torch.asarray`
