@@ -139,6 +139,7 @@ class Run:
     cpu_min: float = 0.0  # over several runs: the spread of CPU
     cpu_max: float = 0.0
     n: int = 1  # how many runs
+    cpus: tuple = ()  # over several runs: the CPU of each, round by round
 
 
 def measure(label: str, cmd: list[str], cwd: Path | None = None) -> Run:
@@ -217,7 +218,7 @@ def _median(label: str, found: list[Run]) -> Run:
     cpus = [r.cpu for r in found]
     return Run(label, statistics.median(cpus), statistics.median(r.wall for r in found),
                max(r.rss_mb for r in found), max(found, key=lambda r: abs(r.rc)).rc,
-               min(cpus), max(cpus), len(found))
+               min(cpus), max(cpus), len(found), tuple(cpus))
 
 
 SIZES: dict[str, tuple[int, int]] = {}
@@ -253,9 +254,21 @@ def ratios(runs: list[Run]) -> list[tuple[str, float | None, str]]:
     def ratio(a, b):
         return (a.cpu / b.cpu) if a and b and b.cpu > 0 else None
 
+    def paired(a, b):
+        """The ratio in each round (the two commands ran one after the other there, so a slow
+        spell of the shared machine falls on both): (median, lowest, highest), or None."""
+        if not a or not b or len(a.cpus) < 2 or len(a.cpus) != len(b.cpus):
+            return None
+        each = [x / y for x, y in zip(a.cpus, b.cpus) if y > 0]
+        return (statistics.median(each), min(each), max(each)) if each else None
+
     out.append(("tensorferry cold / plain flake8 (target <= 0.5)", ratio(cold, by.get("flake8 (plain)")), "cpu"))
     out.append(("flake8+TNP / plain flake8 (target <= 1.25)", ratio(by.get("flake8 + TNP plugin"), by.get("flake8 (plain)")), "cpu"))
     out.append(("tensorferry cold / ast.parse floor (target <= 3)", ratio(cold, by.get("ast.parse floor")), "cpu"))
+    floor_pairs = paired(cold, by.get("ast.parse floor"))
+    if floor_pairs is not None:
+        out.append(("tensorferry cold / ast.parse floor, round by round: median (lowest-highest)",
+                    floor_pairs, "paired"))
     out.append(("torchfix / tensorferry cold (target >= 20)", ratio(by.get("torchfix --select ALL"), cold), "cpu"))
     out.append(("tensorferry warm / cold (target <= 0.1)", ratio(by.get("tensorferry check (warm)"), cold), "cpu"))
     for r in runs:
@@ -265,6 +278,10 @@ def ratios(runs: list[Run]) -> list[tuple[str, float | None, str]]:
             out.append((f"baseline {ref}: flake8+TNP / plain flake8",
                         ratio(by.get(f"flake8 + TNP plugin ({ref})"), by.get("flake8 (plain)")), "cpu"))
             out.append((f"baseline {ref}: tensorferry cold / ast.parse floor", ratio(r, by.get("ast.parse floor")), "cpu"))
+            base_pairs = paired(r, by.get("ast.parse floor"))
+            if base_pairs is not None:
+                out.append((f"baseline {ref}: tensorferry cold / ast.parse floor, round by round",
+                            base_pairs, "paired"))
             out.append((f"baseline {ref}: torchfix / tensorferry cold", ratio(by.get("torchfix --select ALL"), r), "cpu"))
     return out
 
@@ -310,6 +327,14 @@ def main() -> int:
     return 0
 
 
+def _cell(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, tuple):  # a round-by-round ratio: median (lowest-highest)
+        return f"{value[0]:.2f} ({value[1]:.2f}-{value[2]:.2f})"
+    return f"{value:.2f}"
+
+
 def write_report(args, results: dict[str, list[Run]], cost: tuple[float, float]) -> None:
     tfv = subprocess.run([str(BENCH / "venvs" / "tensorferry" / "bin" / "tensorferry"), "--version"],
                          capture_output=True, text=True).stdout.strip()
@@ -340,7 +365,7 @@ def write_report(args, results: dict[str, list[Run]], cost: tuple[float, float])
             lines.append(f"| {r.label} | {r.cpu:.2f} | {r.wall:.2f} | {r.rss_mb:.0f} | {spread} |")
         lines += ["", "| ratio (CPU) | value |", "|---|---:|"]
         for label, value, _ in ratios(runs[1:]):
-            lines.append(f"| {label} | {'n/a' if value is None else f'{value:.2f}'} |")
+            lines.append(f"| {label} | {_cell(value)} |")
         lines.append("")
     if len(results) > 1:
         # linearity: CPU per 1000 lines and per file for every tool measured on every sample
