@@ -186,3 +186,17 @@ def test_tensor_as_type_is_not_reported(tmp_path, capsys, src):
     f.write_text(src)
     rc, out, _ = run(capsys, "check", str(f))
     assert rc == 0, out
+
+
+def test_main_builds_only_the_subcommand_it_runs():
+    from tensorferry.cli import _command, build_parser
+
+    assert _command(["check", "-q", "src"]) == "check" and _command(["--version"]) is None
+    assert _command(["chek"]) is None and _command(["--help", "fix", "-"]) == "fix"
+    only = build_parser("check")
+    assert only.parse_args(["check", "-q", "a.py"]).quiet
+    with pytest.raises(SystemExit):  # explain's arguments were not built
+        only.parse_args(["explain", "TNP101"])
+    assert build_parser().parse_args(["explain", "TNP101"]).rule == "TNP101"
+    # the listing of the commands is the same either way
+    assert only.format_help() == build_parser().format_help()

@@ -70,7 +70,10 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line parser; with ``command``, the arguments of that subcommand only (the
+    others are listed, with their help, but not built: ``main`` parses one subcommand, and
+    building every subparser cost about a millisecond and a half of each run)."""
     parser = _Parser(
         prog="tensorferry",
         description="Find, fix and prove risky NumPy <-> PyTorch conversions.",
@@ -80,7 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     # shutil and asks for the terminal size on every run
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="tensorferry")
 
-    check = sub.add_parser("check", help="lint files and report findings")
+    for name, help_text, add_args in _COMMANDS:
+        p = sub.add_parser(name, help=help_text)
+        if command is None or command == name:
+            add_args(p)
+    return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first argument that is not an option), if any."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if any(arg == name for name, _, _ in _COMMANDS) else None
+    return None
+
+
+def _check_args(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     add_selection_args(check)
     check.add_argument("--output-format", default=None, choices=CHECK_FORMATS,
@@ -109,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the traceback of internal errors")
     check.set_defaults(func=cmd_check)
 
-    fix = sub.add_parser("fix", help="apply fixes (safe ones unless --unsafe-fixes)")
+
+def _fix_args(fix: argparse.ArgumentParser) -> None:
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                      help="files or folders (default: .); `-` reads stdin and writes the fixed "
                           "source to stdout")
@@ -137,15 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the traceback of internal errors")
     fix.set_defaults(func=cmd_fix)
 
-    rules = sub.add_parser("rules", help="list the rules")
+
+def _rules_args(rules: argparse.ArgumentParser) -> None:
     rules.add_argument("--output-format", default="text", choices=["text", "json"])
     rules.set_defaults(func=cmd_rules)
 
-    explain = sub.add_parser("explain", help="show a rule's documentation")
+
+def _explain_args(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("rule", metavar="CODE|NAME")
     explain.set_defaults(func=cmd_explain)
 
-    verify = sub.add_parser("verify", help="run every rule's fixtures on real devices")
+
+def _verify_args(verify: argparse.ArgumentParser) -> None:
     verify.add_argument("--device", default=None,
                         help="comma-separated devices (cpu,cuda); default: every available one; "
                              "a named device that is missing exits 2")
@@ -159,7 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--fixtures", metavar="DIR", default=None,
                         help="fixtures folder (default: the one shipped with tensorferry)")
     verify.set_defaults(func=cmd_verify)
-    return parser
+
+
+_COMMANDS = (
+    ("check", "lint files and report findings", _check_args),
+    ("fix", "apply fixes (safe ones unless --unsafe-fixes)", _fix_args),
+    ("rules", "list the rules", _rules_args),
+    ("explain", "show a rule's documentation", _explain_args),
+    ("verify", "run every rule's fixtures on real devices", _verify_args),
+)
 
 
 def resolve_settings(args: argparse.Namespace):
@@ -290,7 +320,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
