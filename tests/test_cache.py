@@ -156,3 +156,19 @@ def test_the_code_fingerprint_follows_the_modules_not_the_bundled_examples(tmp_p
     assert second != first
     (tmp_path / "engine.py").write_text("x = 12\n")
     assert code_fingerprint(str(tmp_path)) not in (first, second)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not marshal data", b"\xfa\x00\x01", "marshal-list"])
+def test_a_damaged_entry_is_linted_again(tmp_path, capsys, damage):
+    import marshal
+
+    f = tmp_path / "a.py"
+    f.write_text(HAZARD)
+    cache = tmp_path / "cache"
+    args = ["check", "-j", "1", "--cache-dir", str(cache), "--output-format", "json", str(f)]
+    rc1, cold = run(capsys, *args)
+    entries = [p for p in cache.rglob("*.marshal")]
+    assert len(entries) == 1
+    entries[0].write_bytes(marshal.dumps([1, 2]) if damage == "marshal-list" else damage)
+    assert run(capsys, *args) == (rc1, cold)  # a miss: linted, and stored again
+    assert marshal.loads(entries[0].read_bytes())["diagnostics"]

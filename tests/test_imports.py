@@ -91,7 +91,7 @@ except SystemExit:
     pass
 print("loaded:" + ",".join(sorted(m for m in (
     "libcst", "dataclasses", "inspect", "tomllib", "tensorferry.engine", "typing", "shutil",
-    "tempfile", "tokenize", "_hashlib", "ast", "multiprocessing", "tensorferry.facts",
+    "tempfile", "tokenize", "_hashlib", "ast", "multiprocessing", "tensorferry.facts", "json",
     "tensorferry.rules.tnp101_legacy_constructor") if m in sys.modules)))
 """
 

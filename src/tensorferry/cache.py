@@ -4,13 +4,16 @@ The key covers the file's bytes, its reported name, the selected rules and a fin
 tensorferry itself (version plus the size and mtime of its modules), so a cached entry is
 reused only when the same code would produce it. Files with findings are cached too.
 Entries are written atomically (temporary file + rename), so parallel runs can share a cache
-folder: the worst case is that two processes compute the same entry.
+folder: the worst case is that two processes compute the same entry. An entry is the result's
+plain data (dicts, lists, strings, numbers) in ``marshal``'s format, which is built into the
+interpreter: ``json`` cost a warm run 1.4 ms to import. The key covers the interpreter's
+version, and ``marshal`` reads only what it wrote there; an entry that does not load is a miss.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import marshal
 import os
 import sys
 from collections.abc import Sequence
@@ -25,6 +28,7 @@ except ImportError:  # pragma: no cover
     from hashlib import blake2b as _hash
 
 DEFAULT_DIR = ".tensorferry_cache"
+SUFFIX = ".marshal"
 
 
 # Folders of the package that hold no code a result depends on: the rule examples bundled for
@@ -86,16 +90,16 @@ class Cache:
         return h.hexdigest()
 
     def _path(self, key: str) -> Path:
-        return self.dir / key[:2] / f"{key}.json"
+        return self.dir / key[:2] / f"{key}{SUFFIX}"
 
     def get(self, key: str) -> tuple[list[Diagnostic], bool] | None:
         # plain strings and one open: a warm run does this for every file
-        path = os.path.join(self._dir, key[:2], key + ".json")
+        path = os.path.join(self._dir, key[:2], key + SUFFIX)
         try:
             with open(path, "rb") as fh:
-                data = json.loads(fh.read())
+                data = marshal.loads(fh.read())
             return [Diagnostic.from_json(d) for d in data["diagnostics"]], bool(data["error"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
             return None
 
     def put(self, key: str, diagnostics: list[Diagnostic], error: bool) -> None:
@@ -105,10 +109,10 @@ class Cache:
             path.parent.mkdir(parents=True, exist_ok=True)
             import tempfile
 
-            payload = json.dumps({"error": error, "diagnostics": [d.to_json() for d in diagnostics]})
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            payload = marshal.dumps({"error": error, "diagnostics": [d.to_json() for d in diagnostics]})
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=SUFFIX)
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                with os.fdopen(fd, "wb") as fh:
                     fh.write(payload)
                 os.replace(tmp, path)
             except BaseException:

@@ -11,7 +11,6 @@ Formats (``tensorferry check --output-format``):
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -257,6 +256,8 @@ def render_statistics(diags: Sequence[Diagnostic], fmt: str, out: TextIO, *,
                       unsafe_enabled: bool = False) -> None:
     rows = statistics(diags, unsafe_enabled)
     if fmt in ("json", "json-lines", "sarif", "github"):
+        import json  # only for these formats: 1.4 ms of every run otherwise
+
         if fmt == "json-lines":
             for r in rows:
                 out.write(json.dumps(r) + "\n")
@@ -501,6 +502,8 @@ def render(diags: Sequence[Diagnostic], fmt: str, out: TextIO, *, quiet: bool = 
     if show_statistics:
         render_statistics(diags, fmt, out, unsafe_enabled=unsafe_enabled)
         return
+    if fmt in ("json", "json-lines", "sarif"):
+        import json  # only for these formats: 1.4 ms of every run otherwise
     if fmt == "json":
         json.dump([d.to_json() for d in diags], out, indent=2)
         out.write("\n")
