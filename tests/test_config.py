@@ -260,3 +260,17 @@ def test_load_config_fields(proj):
     cfg = load_config(path)
     assert cfg.select == ["TNP1"] and cfg.root == proj.resolve()
     assert cfg.per_file_ignores == {"tests/*": ["TNP303"]} and cfg.all_excludes == ["build2"]
+
+
+def test_a_root_given_as_a_string_matches_as_a_path(tmp_path, monkeypatch):
+    import os
+
+    from tensorferry.config import Config, is_excluded, resolve_config
+
+    f = str(tmp_path / "gen" / "sub" / "a.py")
+    for pattern, expected in [("gen", True), ("gen/sub/*.py", True), ("a.py", True), ("other", False)]:
+        assert is_excluded(f, [pattern], str(tmp_path)) is expected
+        assert is_excluded(f, [pattern], tmp_path) is expected
+    monkeypatch.chdir(tmp_path)
+    assert os.path.samefile(Config().root, tmp_path)
+    assert os.path.samefile(resolve_config([str(tmp_path)], isolated=True).root, tmp_path)

@@ -92,6 +92,7 @@ except SystemExit:
 print("loaded:" + ",".join(sorted(m for m in (
     "libcst", "dataclasses", "inspect", "tomllib", "tensorferry.engine", "typing", "shutil",
     "tempfile", "tokenize", "_hashlib", "ast", "multiprocessing", "tensorferry.facts", "json",
+    "pathlib",
     "tensorferry.rules.tnp101_legacy_constructor") if m in sys.modules)))
 """
 

@@ -13,10 +13,13 @@ import fnmatch
 import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from tensorferry._record import Record
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
 
 TABLE = "tensorferry"
 KEYS = (
@@ -33,14 +36,16 @@ class Config(Record):
     __slots__ = ("path", "root", "select", "ignore", "extend_select", "per_file_ignores", "exclude",
                  "extend_exclude", "unsafe_fixes", "output_format")
 
-    def __init__(self, path: Path | None = None, root: Path | None = None,
+    def __init__(self, path: Path | None = None, root: str | Path | None = None,
                  select: list[str] | None = None, ignore: list[str] | None = None,
                  extend_select: list[str] | None = None,
                  per_file_ignores: dict[str, list[str]] | None = None,
                  exclude: list[str] | None = None, extend_exclude: list[str] | None = None,
                  unsafe_fixes: bool | None = None, output_format: str | None = None) -> None:
         self.path = path  # the pyproject.toml read, or None
-        self.root = Path.cwd() if root is None else root  # the folder patterns are relative to
+        # the folder patterns are relative to: the configuration file's (a Path), else the
+        # current folder (a str: `pathlib` is imported only where a path needs it, about 3 ms)
+        self.root = os.getcwd() if root is None else root
         self.select = select
         self.ignore = [] if ignore is None else ignore
         self.extend_select = [] if extend_select is None else extend_select
@@ -114,15 +119,20 @@ def _parse(path: Path, raw: bytes) -> dict:
 
 def find_config(start: str | os.PathLike | None = None) -> Path | None:
     """The nearest ``pyproject.toml`` with ``[tool.tensorferry]``, upward from ``start``."""
-    here = Path(start if start not in (None, "-") else os.getcwd())
-    here = here.resolve() if here.exists() else Path(os.path.abspath(here))
-    if not here.is_dir():
-        here = here.parent
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and has_table(candidate):
-            return candidate
-    return None
+    here = os.fspath(start) if start not in (None, "-") else os.getcwd()
+    here = os.path.realpath(here) if os.path.exists(here) else os.path.abspath(here)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        candidate = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(candidate) and has_table(candidate):
+            from pathlib import Path
+
+            return Path(candidate)
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def _known_codes() -> tuple[str, ...]:
@@ -197,6 +207,8 @@ def parse_table(table: dict, path: Path) -> Config:
 
 def load_config(path: str | os.PathLike, *, explicit: bool = False) -> Config:
     """Read ``path``. With ``explicit`` (``--config``) a missing table is an error."""
+    from pathlib import Path
+
     path = Path(path)
     if explicit and not path.is_file():
         raise ConfigError(f"{path}: no such configuration file")
@@ -217,11 +229,11 @@ def resolve_config(paths: Sequence[str], config: str | None = None, isolated: bo
     """The configuration for a run on ``paths``: ``--isolated`` ignores every file,
     ``--config`` names one, otherwise the nearest one upward from the first path is used."""
     if isolated:
-        return Config(root=Path.cwd())
+        return Config(root=os.getcwd())
     if config:
         return load_config(config, explicit=True)
     found = find_config(paths[0] if paths else None)
-    return load_config(found) if found else Config(root=Path.cwd())
+    return load_config(found) if found else Config(root=os.getcwd())
 
 
 # --------------------------------------------------------------------------- selection
@@ -258,7 +270,9 @@ def select_layered(layers: Sequence[tuple[list[str] | None, list[str], list[str]
 
 # --------------------------------------------------------------------------- files
 
-def _candidates(filename: str, root: Path) -> list[str]:
+def _candidates(filename: str, root: str | Path) -> list[str]:
+    from pathlib import Path  # only where there are patterns to match
+
     absolute = Path(os.path.abspath(filename))
     out = [absolute.as_posix(), absolute.name]
     try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 from tensorferry._record import Frozen, _set
 from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
@@ -22,6 +21,7 @@ from tensorferry.diagnostics import INTERNAL_ERROR, PARSE_ERROR, Diagnostic
 # module and little else
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import TextIO
 
 FORMATS = ("full", "concise", "text", "json", "json-lines", "sarif", "github")
@@ -114,6 +114,8 @@ class Sources:
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
     """The repository root (the nearest folder upward with ``.git``), else the current folder."""
+    from pathlib import Path  # only for the formats that print paths relative to it
+
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / ".git").exists():
@@ -123,6 +125,8 @@ def project_root(start: str | os.PathLike | None = None) -> Path:
 
 def relative_path(filename: str, root: Path) -> str | None:
     """``filename`` relative to ``root`` with forward slashes, or None when it lies outside."""
+    from pathlib import Path
+
     try:
         return Path(os.path.abspath(filename)).relative_to(root).as_posix()
     except ValueError:
@@ -403,6 +407,8 @@ def _artifact(filename: str, root: Path) -> dict:
         return {"uri": quote(rel), "uriBaseId": "%SRCROOT%"}
     if filename in ("-", "<stdin>") or not os.path.isabs(filename) and not os.path.exists(filename):
         return {"uri": quote(filename.replace(os.sep, "/"))}
+    from pathlib import Path
+
     return {"uri": Path(os.path.abspath(filename)).as_uri()}
 
 
