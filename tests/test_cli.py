@@ -188,15 +188,30 @@ def test_tensor_as_type_is_not_reported(tmp_path, capsys, src):
     assert rc == 0, out
 
 
-def test_main_builds_only_the_subcommand_it_runs():
-    from tensorferry.cli import _command, build_parser
+def test_main_builds_only_the_subcommand_it_runs(capsys):
+    from tensorferry.cli import _command, build_parser, main
 
     assert _command(["check", "-q", "src"]) == "check" and _command(["--version"]) is None
-    assert _command(["chek"]) is None and _command(["--help", "fix", "-"]) == "fix"
-    only = build_parser("check")
-    assert only.parse_args(["check", "-q", "a.py"]).quiet
-    with pytest.raises(SystemExit):  # explain's arguments were not built
+    assert _command(["chek"]) is None and _command(["--help", "fix", "-"]) is None
+    assert _command([]) is None
+    only, full = build_parser("check"), build_parser()
+    for argv in (["check", "-q", "a.py"], ["check", "--select", "TNP1", "-j", "2", "src", "b.py"]):
+        assert only.parse_args(argv) == full.parse_args(argv)
+    with pytest.raises(SystemExit):  # explain was not built
         only.parse_args(["explain", "TNP101"])
-    assert build_parser().parse_args(["explain", "TNP101"]).rule == "TNP101"
-    # the listing of the commands is the same either way
-    assert only.format_help() == build_parser().format_help()
+    assert full.parse_args(["explain", "TNP101"]).rule == "TNP101"
+    # the help of a subcommand, and its errors, are the same either way
+    assert only._subparsers._group_actions[0].choices["check"].format_help() == \
+        full._subparsers._group_actions[0].choices["check"].format_help()
+    capsys.readouterr()
+    errors = []
+    for parser in (only, full):
+        for argv in (["check", "--no-such-option"], ["check", "-j", "x"]):
+            with pytest.raises(SystemExit):
+                parser.parse_args(argv)
+            errors.append(capsys.readouterr().err)
+    assert errors[:2] == errors[2:] and "unrecognized arguments: --no-such-option" in errors[0]
+    with pytest.raises(SystemExit):  # `--help` first: the list of every subcommand
+        main(["--help", "check"])
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("check", "fix", "rules", "explain", "verify"))

@@ -71,9 +71,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line parser; with ``command``, the arguments of that subcommand only (the
-    others are listed, with their help, but not built: ``main`` parses one subcommand, and
-    building every subparser cost about a millisecond and a half of each run)."""
+    """The command line parser; with ``command``, the parser of that subcommand only: ``main``
+    gives it where the command line starts with the subcommand, so that the top-level parser
+    only hands the rest to it (each subparser costs its arguments, and a message catalog
+    lookup per help string argparse translates: about a millisecond of every run together)."""
     parser = _Parser(
         prog="tensorferry",
         description="Find, fix and prove risky NumPy <-> PyTorch conversions.",
@@ -84,17 +85,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="tensorferry")
 
     for name, help_text, add_args in _COMMANDS:
-        p = sub.add_parser(name, help=help_text)
         if command is None or command == name:
-            add_args(p)
+            add_args(sub.add_parser(name, help=help_text))
     return parser
 
 
 def _command(argv: Sequence[str]) -> str | None:
-    """The subcommand ``argv`` names (its first argument that is not an option), if any."""
-    for arg in argv:
-        if not arg.startswith("-"):
-            return arg if any(arg == name for name, _, _ in _COMMANDS) else None
+    """The subcommand ``argv`` starts with, if any (after an option such as ``--help`` the
+    top-level parser may print the list of subcommands: then all are built)."""
+    if argv and any(argv[0] == name for name, _, _ in _COMMANDS):
+        return argv[0]
     return None
 
 
