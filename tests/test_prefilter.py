@@ -119,20 +119,6 @@ def test_attribute_searches_run_after_the_substrings(monkeypatch):
         assert test(text) is expected and asked == order, text
 
 
-def test_union_tables_read_as_their_union():
-    from tensorferry.syntax import Union
-
-    a, b = {"x": {"torch"}, "y": {None}}, {"x": {"np"}, "z": {"t"}}
-    u = Union([a, b])
-    assert u.get("x") == {"torch", "np"} and u.get("y") == {None} and u.get("w") is None
-    assert u.get("w", set()) == set() and u["z"] == {"t"}
-    assert "z" in u and "w" not in u and bool(u) and not Union([])
-    assert u == {"x": {"torch", "np"}, "y": {None}, "z": {"t"}} and u != a
-    assert a == {"x": {"torch"}, "y": {None}}  # the parts are not changed
-    with pytest.raises(KeyError):
-        u["w"]
-
-
 def test_rule_triggers_are_documented_tokens():
     for rule in all_rules():
         assert rule.triggers, rule.code

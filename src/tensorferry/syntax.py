@@ -173,97 +173,34 @@ class Summary:
         return found
 
 
-_TABLES = ("called_attrs", "data_calls", "loads", "attr_roots")
+_TABLES = ("imports", "called_attrs", "data_calls", "loads", "attr_roots")
 _SETS = ("called_names", "defs", "augassigns", "method_chains")
-_MISSING = object()
-
-
-class Union:
-    """The union of several tables (name -> set), read key by key: ``get`` and ``in``.
-
-    The gates ask a summary about a few dozen names, and a file's parts write hundreds, so the
-    union of the parts' tables is made only for the names asked about (and remembered)."""
-
-    __slots__ = ("tables", "_got")
-
-    def __init__(self, tables: list) -> None:
-        self.tables = tables
-        self._got: dict = {}
-
-    def get(self, key, default=None):
-        found = self._got.get(key, _MISSING)
-        if found is _MISSING:
-            sets = [t[key] for t in self.tables if key in t]
-            found = self._got[key] = (None if not sets else sets[0] if len(sets) == 1
-                                      else sets[0].union(*sets[1:]))
-        return default if found is None else found
-
-    def __contains__(self, key) -> bool:
-        for t in self.tables:
-            if key in t:
-                return True
-        return False
-
-    def __getitem__(self, key):
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found
-
-    def __bool__(self) -> bool:
-        return any(self.tables)
-
-    def keys(self) -> set:
-        return set().union(*self.tables)
-
-    def __iter__(self):
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self.keys())
-
-    def items(self):
-        return [(k, self[k]) for k in self.keys()]
-
-    def __eq__(self, other) -> bool:  # equal to the table it stands for (a dict)
-        if isinstance(other, Union):
-            other = dict(other.items())
-        return dict(self.items()) == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _tables(summary: Summary, field: str) -> list:
-    t = getattr(summary, field)
-    return t.tables if type(t) is Union else [t]
 
 
 def merge(first: Summary, *others: Summary) -> Summary:
     """The summary of all the parts together (``first``'s cache is shared, not copied).
 
-    The merged name tables are read through the parts' own (:class:`Union`): summaries are
-    never changed once made."""
+    The merged tables share the sets of the summaries merged where a key comes from one of
+    them only: summaries are never changed once made."""
     s = Summary(*first.parts, *(p for o in others for p in o.parts))
     s.cache = first.cache
     for field in _SETS:
         theirs = [t for t in (getattr(o, field) for o in others) if t]
         setattr(s, field, getattr(first, field).union(*theirs) if theirs else getattr(first, field))
     for table in _TABLES:
-        tables = [t for o in (first, *others) for t in _tables(o, table) if t]
-        setattr(s, table, tables[0] if len(tables) == 1 else Union(tables))
-    # the imports are few, and read whole (``_imported``)
-    theirs = [o.imports for o in others if o.imports]
-    if not theirs:
-        s.imports = first.imports
-        s._by_module = first._by_module  # the same imports: the same answers
-    else:
-        mine = dict(first.imports)
+        theirs = [t for t in (getattr(o, table) for o in others) if t]
+        if not theirs:  # nothing to add: shared as it is
+            setattr(s, table, getattr(first, table))
+            continue
+        mine = dict(getattr(first, table))
         for t in theirs:
             for k, v in t.items():
                 have = mine.get(k)
                 mine[k] = v if have is None else have | v
-        s.imports = mine
+        setattr(s, table, mine)
     s.stepped_slice = first.stepped_slice or any(o.stepped_slice for o in others)
+    if not any(o.imports for o in others):
+        s._by_module = first._by_module  # the same imports: the same answers
     s.flow_nodes = {k: v for o in (first, *others) for k, v in o.flow_nodes.items()}
     return s
 
