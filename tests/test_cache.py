@@ -19,12 +19,18 @@ def run(capsys, *args):
     return rc, capsys.readouterr().out
 
 
-def test_warm_run_reuses_findings_without_linting(tmp_path, capsys, monkeypatch):
+def hazard_run(tmp_path, capsys):
+    """A cold run on one file with a finding: (its arguments, the cache folder, exit status,
+    output)."""
     f = tmp_path / "a.py"
     f.write_text(HAZARD)
     cache = tmp_path / "cache"
     args = ["check", "-j", "1", "--cache-dir", str(cache), "--output-format", "json", str(f)]
-    rc1, cold = run(capsys, *args)
+    return (args, cache, *run(capsys, *args))
+
+
+def test_warm_run_reuses_findings_without_linting(tmp_path, capsys, monkeypatch):
+    args, cache, rc1, cold = hazard_run(tmp_path, capsys)
     assert rc1 == 1 and json.loads(cold)
     assert (cache / ".gitignore").read_text().strip().endswith("*")
 
@@ -162,11 +168,7 @@ def test_the_code_fingerprint_follows_the_modules_not_the_bundled_examples(tmp_p
 def test_a_damaged_entry_is_linted_again(tmp_path, capsys, damage):
     import marshal
 
-    f = tmp_path / "a.py"
-    f.write_text(HAZARD)
-    cache = tmp_path / "cache"
-    args = ["check", "-j", "1", "--cache-dir", str(cache), "--output-format", "json", str(f)]
-    rc1, cold = run(capsys, *args)
+    args, cache, rc1, cold = hazard_run(tmp_path, capsys)
     entries = [p for p in cache.rglob("*.marshal")]
     assert len(entries) == 1
     entries[0].write_bytes(marshal.dumps([1, 2]) if damage == "marshal-list" else damage)
